@@ -1,0 +1,94 @@
+"""The Tessera application factory: start-up reads top to bottom as a list of steps."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config.settings import PROJECT_ROOT, instance_path, load_settings
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(instance_path()),
+    )
+    configure_settings(app, overrides)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_services(app)
+    configure_blueprints(app)
+    configure_request_edge(app)
+    return app
+
+
+def configure_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
+    settings = load_settings(overrides=overrides)
+    app.config.update(settings)
+    https = settings["ISSUER"].startswith("https://")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SECURE_COOKIES=https,
+        # Flask's own signed cookie carries only the CSRF token and flashed messages.
+        SESSION_COOKIE_NAME="__Host-tessera_state" if https else "tessera_state",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        RATELIMIT_STORAGE_URI=settings["REDIS_URL"] or "memory://",
+        RATELIMIT_KEY_PREFIX=f"{settings['KEY_PREFIX']}:limits",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    if settings["TRUST_PROXY_HOPS"] > 0:
+        hops = settings["TRUST_PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def configure_logging(app: Flask) -> None:
+    app.logger.setLevel(getattr(logging, app.config["LOG_LEVEL"].upper()))
+
+
+def configure_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (registers every table with the metadata)
+    from app.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
+                     render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+
+def configure_services(app: Flask) -> None:
+    from app.core.services import Services
+
+    app.extensions["tessera"] = Services.from_config(app.config)
+    if app.config["REDIS_URL"]:
+        import redis
+
+        app.extensions["tessera.redis"] = redis.Redis.from_url(app.config["REDIS_URL"])
+
+
+def configure_blueprints(app: Flask) -> None:
+    from app.web import account, auth, errors, health
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    errors.register(app)
+
+
+def configure_request_edge(app: Flask) -> None:
+    from app.web import edge
+
+    edge.register(app)

@@ -1,0 +1,1 @@
+"""Domain services: plain functions over the models. They never read flask.request."""

@@ -1,0 +1,230 @@
+"""Accounts: creating users, checking passwords, editing profiles."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.core import audit, sessions
+from app.core.context import ClientInfo
+from app.core.errors import (
+    AccountInactive,
+    AccountLocked,
+    EmailTaken,
+    InvalidCredentials,
+    RateLimited,
+    UsernameTaken,
+    ValidationError,
+    WrongPassword,
+)
+from app.core.services import services, setting
+from app.extensions import db
+from app.models import User
+from app.models.types import utcnow
+
+USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
+NAME_MAX = 100
+
+
+def normalize_email(raw: object, *, field: str = "email") -> str:
+    if not isinstance(raw, str) or not raw.strip():
+        raise ValidationError("Email is required.", field=field)
+    if len(raw) > 254:
+        raise ValidationError("Email is too long.", field=field)
+    try:
+        result = validate_email(raw.strip(), check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError("Enter a valid email address.", field=field) from None
+    return result.normalized.lower()
+
+
+def normalize_username(raw: object, *, field: str = "username") -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str) or not USERNAME_PATTERN.match(raw.strip().lower()):
+        raise ValidationError(
+            "Username must be 3-32 letters, digits, dots, dashes or underscores.", field=field
+        )
+    return raw.strip().lower()
+
+
+def _clean_name(raw: object, field: str) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise ValidationError("Must be text.", field=field)
+    value = raw.strip()
+    if len(value) > NAME_MAX:
+        raise ValidationError(f"Must be at most {NAME_MAX} characters.", field=field)
+    return value
+
+
+def _clean_phone(raw: object, field: str = "phone") -> str | None:
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if not isinstance(raw, str) or not PHONE_PATTERN.match(raw.strip()):
+        raise ValidationError("Enter a valid phone number.", field=field)
+    return raw.strip()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def get_user(user_id: uuid.UUID | str) -> User | None:
+    try:
+        key = user_id if isinstance(user_id, uuid.UUID) else uuid.UUID(str(user_id))
+    except ValueError:
+        return None
+    return db.session.get(User, key)
+
+
+def _personal_words(email: str, username: str | None) -> tuple[str | None, ...]:
+    return (email.split("@", 1)[0], username)
+
+
+def create_user(*, email: object, password: object, username: object = None,
+                first_name: object = None, last_name: object = None, phone: object = None,
+                email_verified: bool = False, is_admin: bool = False,
+                client: ClientInfo | None = None) -> User:
+    email = normalize_email(email)
+    username = normalize_username(username)
+    if not isinstance(password, str):
+        raise ValidationError("Password is required.", field="password")
+    services().passwords.check_policy(password, personal=_personal_words(email, username))
+    user = User(
+        email=email,
+        username=username,
+        first_name=_clean_name(first_name, "first_name"),
+        last_name=_clean_name(last_name, "last_name"),
+        phone=_clean_phone(phone),
+        email_verified=email_verified,
+        is_admin=is_admin,
+    )
+    _assert_unique(email=email, username=username)
+    user.password_hash = services().passwords.hash(password)
+    user.password_changed_at = utcnow()
+    db.session.add(user)
+    _flush_unique(email=email, username=username)
+    audit.record(audit.SIGNUP, user_id=user.id, client=client)
+    return user
+
+
+def _assert_unique(*, email: str | None = None, username: str | None = None,
+                   exclude: uuid.UUID | None = None) -> None:
+    def taken(column, value) -> bool:
+        query = select(func.count()).select_from(User).where(column == value)
+        if exclude is not None:
+            query = query.where(User.id != exclude)
+        return bool(db.session.scalar(query))
+
+    if email and taken(User.email, email):
+        raise EmailTaken(field="email")
+    if username and taken(User.username, username):
+        raise UsernameTaken(field="username")
+
+
+def _flush_unique(*, email: str | None, username: str | None) -> None:
+    """Flush inside a savepoint so a concurrent duplicate becomes a clean 409, not a 500."""
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        _assert_unique(email=email, username=username)
+        raise EmailTaken(field="email") from None
+
+
+def authenticate(email: object, password: object, *, client: ClientInfo) -> User:
+    """Check a password login; count the attempt and audit its outcome either way.
+
+    An unknown email, a wrong password and a deactivated account all cost one argon2
+    verification and answer with the same InvalidCredentials, so neither message nor
+    timing tells whether an address has an account.
+    """
+    if not isinstance(email, str) or not email.strip():
+        raise ValidationError("Email is required.", field="email")
+    if not isinstance(password, str) or not password:
+        raise ValidationError("Password is required.", field="password")
+    email_key = email.strip().lower()[:254]
+    throttle = services().throttle
+    account_limit = setting("LOGIN_ACCOUNT_LIMIT")
+    for limit, key in ((setting("LOGIN_IP_LIMIT"), ("ip", client.ip_address or "-")),
+                       (account_limit, ("account", email_key))):
+        retry_after = throttle.consume(limit, "login", *key)
+        if retry_after is not None:
+            audit.record(audit.LOGIN_FAILED, client=client, reason="throttled")
+            raise RateLimited(retry_after=retry_after)
+
+    user = find_by_email(email_key)
+    passwords = services().passwords
+    password_ok = passwords.verify(user.password_hash if user else None,
+                                   password[: setting("PASSWORD_MAX_LENGTH")])
+    if user is None or not password_ok:
+        audit.record(audit.LOGIN_FAILED, user_id=user.id if user else None, client=client,
+                     reason="invalid_credentials")
+        raise InvalidCredentials()
+    if user.is_locked:
+        audit.record(audit.LOGIN_FAILED, user_id=user.id, client=client, reason="locked")
+        raise AccountLocked()
+    if not user.is_active:
+        audit.record(audit.LOGIN_FAILED, user_id=user.id, client=client, reason="inactive")
+        raise AccountInactive()
+
+    throttle.reset(account_limit, "login", "account", email_key)
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def update_profile(user: User, *, client: ClientInfo, **changes: object) -> User:
+    """Apply the given profile fields; a key absent from `changes` is left as it is."""
+    allowed = {"first_name", "last_name", "phone", "username"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationError("Unknown field.", field=sorted(unknown)[0])
+    if "first_name" in changes:
+        user.first_name = _clean_name(changes["first_name"], "first_name")
+    if "last_name" in changes:
+        user.last_name = _clean_name(changes["last_name"], "last_name")
+    if "phone" in changes:
+        user.phone = _clean_phone(changes["phone"])
+    if "username" in changes:
+        username = normalize_username(changes["username"])
+        _assert_unique(username=username, exclude=user.id)
+        user.username = username
+    _flush_unique(email=None, username=user.username)
+    audit.record(audit.PROFILE_UPDATED, user_id=user.id, client=client,
+                 fields=sorted(changes))
+    return user
+
+
+def change_password(user: User, *, current_password: object, new_password: object,
+                    client: ClientInfo, keep_session_id: uuid.UUID | None = None) -> User:
+    """Replace the password after re-checking the current one; end every other session."""
+
+
+    passwords = services().passwords
+    if not isinstance(current_password, str) or not current_password:
+        raise ValidationError("Current password is required.", field="current_password")
+    if not passwords.verify(user.password_hash, current_password):
+        raise WrongPassword(field="current_password")
+    if not isinstance(new_password, str):
+        raise ValidationError("New password is required.", field="new_password")
+    passwords.check_policy(new_password, field="new_password",
+                           personal=_personal_words(user.email, user.username))
+    if passwords.verify(user.password_hash, new_password):
+        raise ValidationError("The new password must differ from the current one.",
+                              field="new_password")
+    user.password_hash = passwords.hash(new_password)
+    user.password_changed_at = utcnow()
+    audit.record(audit.PASSWORD_CHANGED, user_id=user.id, session_id=keep_session_id,
+                 client=client)
+    sessions.end_all_sessions(user, reason="password_changed", client=client,
+                              except_session_id=keep_session_id)
+    return user

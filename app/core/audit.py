@@ -1,0 +1,45 @@
+"""Recording security events. Callers pass facts, never secrets."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+
+from app.core.context import ClientInfo
+from app.extensions import db
+from app.models import AuditEvent
+
+LOGIN_SUCCEEDED = "login.succeeded"
+LOGIN_FAILED = "login.failed"
+LOGOUT = "logout"
+SIGNUP = "signup"
+PASSWORD_CHANGED = "password.changed"
+PROFILE_UPDATED = "profile.updated"
+SESSION_ENDED = "session.ended"
+
+
+def record(event: str, *, user_id: uuid.UUID | None = None,
+           session_id: uuid.UUID | None = None, client: ClientInfo | None = None,
+           **details) -> AuditEvent:
+    client = client or ClientInfo()
+    entry = AuditEvent(
+        event=event,
+        user_id=user_id,
+        session_id=session_id,
+        ip_address=client.ip_address,
+        user_agent=client.user_agent,
+        details=details,
+    )
+    db.session.add(entry)
+    return entry
+
+
+def events_for_user(user_id: uuid.UUID, limit: int = 50) -> list[AuditEvent]:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.user_id == user_id)
+        .order_by(AuditEvent.created_at.desc())
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))

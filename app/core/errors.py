@@ -1,0 +1,102 @@
+"""The one error type core raises, with a stable code every view maps to its own shape.
+
+`durable` marks an error that is the complete result of an operation whose side effects
+must be kept (a failed login still counts the attempt and writes its audit event); the
+request edge commits those and rolls everything else back.
+"""
+
+from __future__ import annotations
+
+
+class TesseraError(Exception):
+    code = "error"
+    status = 400
+    message = "The request could not be completed."
+    durable = False
+
+    def __init__(self, message: str | None = None, *, field: str | None = None,
+                 **details) -> None:
+        super().__init__(message or self.message)
+        self.message = message or self.message
+        self.field = field
+        self.details = details
+
+
+class ValidationError(TesseraError):
+    code = "validation"
+    status = 400
+    message = "The request is invalid."
+
+
+class WeakPassword(ValidationError):
+    code = "weak_password"
+
+
+class EmailTaken(TesseraError):
+    code = "email_taken"
+    status = 409
+    message = "An account with this email already exists."
+
+
+class UsernameTaken(TesseraError):
+    code = "username_taken"
+    status = 409
+    message = "This username is taken."
+
+
+class InvalidCredentials(TesseraError):
+    code = "invalid_credentials"
+    status = 401
+    message = "Incorrect email or password."
+    durable = True
+
+
+class WrongPassword(TesseraError):
+    """The current password, re-entered to confirm a sensitive change, is wrong."""
+
+    code = "wrong_password"
+    status = 400
+    message = "The current password is incorrect."
+
+
+class AccountLocked(TesseraError):
+    code = "account_locked"
+    status = 403
+    message = "This account is locked. Contact an administrator."
+    durable = True
+
+
+class AccountInactive(TesseraError):
+    code = "account_inactive"
+    status = 403
+    message = "This account is deactivated."
+    durable = True
+
+
+class RateLimited(TesseraError):
+    code = "rate_limited"
+    status = 429
+    message = "Too many attempts. Try again later."
+    durable = True
+
+    def __init__(self, message: str | None = None, *, retry_after: int = 60, **details):
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+
+class NotFound(TesseraError):
+    code = "not_found"
+    status = 404
+    message = "Not found."
+
+
+class Forbidden(TesseraError):
+    code = "forbidden"
+    status = 403
+    message = "You are not allowed to do this."
+
+
+class Unauthenticated(TesseraError):
+    code = "unauthenticated"
+    status = 401
+    message = "Authentication is required."

@@ -1,0 +1,1 @@
+"""Hosted pages and the request edge (cookies, headers, the one transaction per request)."""

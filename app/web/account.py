@@ -1,0 +1,116 @@
+"""The signed-in person's account pages: profile, password, sessions."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.core import accounts, sessions
+from app.core.errors import TesseraError
+from app.web import session_cookie
+from app.web.client import client_info
+from app.web.errors import settle
+from app.web.forms import (
+    ConfirmForm,
+    EndSessionForm,
+    PasswordChangeForm,
+    ProfileForm,
+    attach_error,
+)
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user
+    form = ProfileForm(obj=user)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                accounts.update_profile(
+                    user, client=client_info(), first_name=form.first_name.data,
+                    last_name=form.last_name.data, username=form.username.data,
+                    phone=form.phone.data,
+                )
+            except TesseraError as error:
+                settle(error)
+                attach_error(form, error)
+                status = error.status
+            else:
+                flash("Profile saved.", "success")
+                return redirect(url_for("account.profile"))
+    return render_template("account/profile.html", form=form, user=user), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordChangeForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                accounts.change_password(
+                    current_user, current_password=form.current_password.data,
+                    new_password=form.new_password.data, client=client_info(),
+                    keep_session_id=session_cookie.current_session().id,
+                )
+            except TesseraError as error:
+                settle(error)
+                attach_error(form, error)
+                status = error.status
+            else:
+                flash("Password changed. Your other sessions were signed out.", "success")
+                return redirect(url_for("account.profile"))
+    return render_template("account/password.html", form=form), status
+
+
+@bp.get("/sessions")
+@login_required
+def session_list():
+    return render_template(
+        "account/sessions.html",
+        sessions=sessions.active_sessions(current_user),
+        current_id=session_cookie.current_session().id,
+        end_form=EndSessionForm(), others_form=ConfirmForm(),
+    )
+
+
+@bp.post("/sessions/end")
+@login_required
+def end_session():
+    form = EndSessionForm()
+    if not form.validate_on_submit():
+        flash("That session could not be ended.", "error")
+        return redirect(url_for("account.session_list")), 303
+    current = session_cookie.current_session()
+    try:
+        ended = sessions.end_user_session(current_user, form.session_id.data,
+                                          client=client_info())
+    except TesseraError as error:
+        settle(error)
+        flash(error.message, "error")
+        return redirect(url_for("account.session_list")), 303
+    if ended.id == current.id:
+        session_cookie.forget()
+        return redirect(url_for("auth.login")), 303
+    flash("Session ended.", "success")
+    return redirect(url_for("account.session_list")), 303
+
+
+@bp.post("/sessions/end-others")
+@login_required
+def end_other_sessions():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        count = sessions.end_all_sessions(
+            current_user, reason="ended_by_user", client=client_info(),
+            except_session_id=session_cookie.current_session().id,
+        )
+        flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
+    return redirect(url_for("account.session_list")), 303

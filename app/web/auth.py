@@ -1,0 +1,100 @@
+"""Sign up, sign in and sign out pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
+
+from app.core import accounts, sessions
+from app.core.errors import TesseraError
+from app.web import session_cookie
+from app.web.client import client_info
+from app.web.errors import settle
+from app.web.forms import ConfirmForm, LoginForm, SignupForm, attach_error
+from app.web.navigation import safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+@bp.get("/")
+def home():
+    return redirect(url_for("account.profile" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup():
+    form = SignupForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            client = client_info()
+            try:
+                user = accounts.create_user(
+                    email=form.email.data, password=form.password.data,
+                    username=form.username.data, first_name=form.first_name.data,
+                    last_name=form.last_name.data, client=client,
+                )
+            except TesseraError as error:
+                settle(error)
+                attach_error(form, error)
+                status = error.status
+            else:
+                _sign_in(user, amr=["pwd"])
+                flash("Welcome to Tessera. Your account is ready.", "success")
+                return redirect(safe_next(request.args.get("next"))
+                                or url_for("account.profile"))
+    return render_template("auth/signup.html", form=form), status
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = safe_next(request.args.get("next"))
+    if request.method == "GET" and current_user.is_authenticated:
+        return redirect(next_url or url_for("account.profile"))
+    form = LoginForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                user = accounts.authenticate(form.email.data, form.password.data,
+                                             client=client_info())
+            except TesseraError as error:
+                settle(error)
+                attach_error(form, error)
+                status = error.status
+            else:
+                _sign_in(user, amr=["pwd"])
+                return redirect(next_url or url_for("account.profile"))
+    response = render_template("auth/login.html", form=form), status
+    return response
+
+
+def _sign_in(user, *, amr: list[str]) -> None:
+    """Start a fresh session (a new id on every login) and drop any previous one."""
+    client = client_info()
+    previous = session_cookie.current_session()
+    if previous is not None:
+        sessions.end_session(previous, reason="replaced", client=client)
+    auth_session, secret = sessions.start_session(user, client=client, amr=amr)
+    session.clear()  # a new CSRF token for the new identity
+    session_cookie.remember(auth_session, secret)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            return render_template("auth/logout.html", form=form), 400
+        current = session_cookie.current_session()
+        if current is not None:
+            sessions.end_session(current, reason="logout", client=client_info())
+        session.clear()
+        session_cookie.forget()
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.login"))
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form)

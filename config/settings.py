@@ -1,0 +1,167 @@
+"""Every setting Tessera reads, declared once with its type, default and meaning.
+
+Configuration comes only from ``TESSERA_*`` environment variables. ``load_settings`` turns
+them into a plain dict of Flask config keys (the variable name without the prefix) and
+refuses to start with a one-line reason when a value is malformed or a production
+requirement is missing. The README's configuration table mirrors this list; a test keeps
+the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+PREFIX = "TESSERA_"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+def _bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("expected a positive whole number")
+    return value
+
+
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in allowed:
+            raise ValueError("expected one of " + ", ".join(allowed))
+        return value
+
+    return parse
+
+
+def _url(raw: str) -> str:
+    value = raw.strip().rstrip("/")
+    if not value.startswith(("http://", "https://")):
+        raise ValueError("expected an http(s) URL")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    parse: Callable[[str], Any]
+    default: Any
+    help: str
+
+    @property
+    def env(self) -> str:
+        return PREFIX + self.name
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ENV", _choice("development", "production"), "development",
+            "`production` refuses to start without `TESSERA_SECRET_KEY` and an https issuer."),
+    Setting("SECRET_KEY", str, None,
+            "Signs cookies and derives encryption keys. Development generates one and keeps it "
+            "in `instance/secret_key`."),
+    Setting("ISSUER", _url, None,
+            "Public base URL (OIDC issuer, links in mail). Defaults to "
+            "`http://127.0.0.1:5000`, or the host and port given to `tessera serve`."),
+    Setting("DATABASE_URL", str, None,
+            "SQLAlchemy URL. Defaults to SQLite at `instance/tessera.db`; use "
+            "`postgresql+psycopg://...` for PostgreSQL."),
+    Setting("REDIS_URL", str, "",
+            "Redis for rate limits and short-lived state shared by every instance. Empty: in-process memory."),
+    Setting("KEY_PREFIX", str, "tessera",
+            "Prefix of every Redis key, so several deployments can share one Redis."),
+    Setting("SMTP_HOST", str, "", "SMTP relay host. Empty: mail goes to the outbox table."),
+    Setting("SMTP_PORT", _positive_int, 587, "SMTP relay port."),
+    Setting("SMTP_USERNAME", str, "", "SMTP login, if the relay needs one."),
+    Setting("SMTP_PASSWORD", str, "", "SMTP password."),
+    Setting("SMTP_SECURITY", _choice("starttls", "ssl", "none"), "starttls",
+            "`starttls`, `ssl` (implicit TLS) or `none`."),
+    Setting("MAIL_FROM", str, "Tessera <no-reply@localhost>", "Sender of every message."),
+    Setting("RATELIMIT_ENABLED", _bool, True,
+            "`false` switches every rate limit and login throttle off (tests, benchmarks)."),
+    Setting("LOGIN_ACCOUNT_LIMIT", str, "10 per 15 minutes",
+            "Password attempts allowed against one account; a success resets the count."),
+    Setting("LOGIN_IP_LIMIT", str, "100 per 15 minutes", "Password attempts allowed from one IP."),
+    Setting("ARGON2_MEMORY_KIB", _positive_int, 19456, "argon2id memory cost in KiB (19 MiB)."),
+    Setting("ARGON2_TIME_COST", _positive_int, 2, "argon2id iterations."),
+    Setting("ARGON2_PARALLELISM", _positive_int, 1, "argon2id lanes."),
+    Setting("PASSWORD_MIN_LENGTH", _positive_int, 8, "Shortest accepted password."),
+    Setting("PASSWORD_MAX_LENGTH", _positive_int, 256, "Longest accepted password."),
+    Setting("SESSION_IDLE_TIMEOUT", _positive_int, 3 * 24 * 3600,
+            "Seconds of inactivity after which a sign-in session ends."),
+    Setting("SESSION_ABSOLUTE_TIMEOUT", _positive_int, 30 * 24 * 3600,
+            "Seconds after sign-in at which a session ends regardless of activity."),
+    Setting("TRUST_PROXY_HOPS", lambda raw: int(raw), 0,
+            "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
+    Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
+)
+
+
+def instance_path() -> Path:
+    return PROJECT_ROOT / "instance"
+
+
+def _development_secret_key() -> str:
+    """Create (once) and return a random key kept under instance/, so restarts keep sessions."""
+    path = instance_path() / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None,
+                  overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Read every declared TESSERA_* variable, validate it, and fill derived defaults."""
+    environ = os.environ if environ is None else environ
+    overrides = overrides or {}
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.name in overrides:
+            values[setting.name] = overrides[setting.name]
+            continue
+        raw = environ.get(setting.env)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{setting.env}={raw!r} is invalid: {exc}") from None
+    for key, value in overrides.items():
+        values.setdefault(key, value)
+
+    production = values["ENV"] == "production"
+    if not values["SECRET_KEY"]:
+        if production:
+            raise ConfigError("TESSERA_SECRET_KEY must be set when TESSERA_ENV=production")
+        values["SECRET_KEY"] = _development_secret_key()
+    if len(values["SECRET_KEY"]) < 32:
+        raise ConfigError("TESSERA_SECRET_KEY must be at least 32 characters")
+    if not values["ISSUER"]:
+        values["ISSUER"] = "http://127.0.0.1:5000"
+    if production and not values["ISSUER"].startswith("https://"):
+        raise ConfigError("TESSERA_ISSUER must be an https URL when TESSERA_ENV=production")
+    if not values["DATABASE_URL"]:
+        instance_path().mkdir(parents=True, exist_ok=True)
+        values["DATABASE_URL"] = f"sqlite:///{instance_path() / 'tessera.db'}"
+    if values["PASSWORD_MIN_LENGTH"] > values["PASSWORD_MAX_LENGTH"]:
+        raise ConfigError("TESSERA_PASSWORD_MIN_LENGTH exceeds TESSERA_PASSWORD_MAX_LENGTH")
+    return values
