@@ -109,8 +109,7 @@ def create_user(*, email: object, password: object, username: object = None,
     _assert_unique(email=email, username=username)
     user.password_hash = services().passwords.hash(password)
     user.password_changed_at = utcnow()
-    db.session.add(user)
-    _flush_unique(email=email, username=username)
+    _write_unique(lambda: db.session.add(user), email=email, username=username)
     audit.record(audit.SIGNUP, user_id=user.id, client=client)
     return user
 
@@ -129,14 +128,20 @@ def _assert_unique(*, email: str | None = None, username: str | None = None,
         raise UsernameTaken(field="username")
 
 
-def _flush_unique(*, email: str | None, username: str | None) -> None:
-    """Flush inside a savepoint so a concurrent duplicate becomes a clean 409, not a 500."""
+def _write_unique(apply, *, email: str | None, username: str | None) -> None:
+    """Apply a write inside a savepoint, so a concurrent duplicate is a clean 409, not a 500.
+
+    The checks above catch the common case; this catches the race between two requests
+    that both passed them. The write must happen inside the savepoint: opening it
+    flushes whatever is already pending.
+    """
     try:
         with db.session.begin_nested():
+            apply()
             db.session.flush()
     except IntegrityError:
         _assert_unique(email=email, username=username)
-        raise EmailTaken(field="email") from None
+        raise (EmailTaken(field="email") if email else UsernameTaken(field="username")) from None
 
 
 def authenticate(email: object, password: object, *, client: ClientInfo) -> User:
@@ -197,8 +202,8 @@ def update_profile(user: User, *, client: ClientInfo, **changes: object) -> User
     if "username" in changes:
         username = normalize_username(changes["username"])
         _assert_unique(username=username, exclude=user.id)
-        user.username = username
-    _flush_unique(email=None, username=user.username)
+        _write_unique(lambda: setattr(user, "username", username), email=None,
+                      username=username)
     audit.record(audit.PROFILE_UPDATED, user_id=user.id, client=client,
                  fields=sorted(changes))
     return user
