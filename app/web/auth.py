@@ -9,7 +9,7 @@ from app.core import accounts, sessions
 from app.core.errors import TesseraError
 from app.web import session_cookie
 from app.web.client import client_info
-from app.web.errors import settle
+from app.web.errors import error_headers, settle
 from app.web.forms import ConfirmForm, LoginForm, SignupForm, attach_error
 from app.web.navigation import safe_next
 
@@ -24,7 +24,7 @@ def home():
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     form = SignupForm()
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
@@ -38,13 +38,13 @@ def signup():
             except TesseraError as error:
                 settle(error)
                 attach_error(form, error)
-                status = error.status
+                status, headers = error.status, error_headers(error)
             else:
                 _sign_in(user, amr=["pwd"])
                 flash("Welcome to Tessera. Your account is ready.", "success")
                 return redirect(safe_next(request.args.get("next"))
                                 or url_for("account.profile"))
-    return render_template("auth/signup.html", form=form), status
+    return render_template("auth/signup.html", form=form), status, headers
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -53,7 +53,7 @@ def login():
     if request.method == "GET" and current_user.is_authenticated:
         return redirect(next_url or url_for("account.profile"))
     form = LoginForm()
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         status = 400
         if form.validate_on_submit():
@@ -63,12 +63,11 @@ def login():
             except TesseraError as error:
                 settle(error)
                 attach_error(form, error)
-                status = error.status
+                status, headers = error.status, error_headers(error)
             else:
                 _sign_in(user, amr=["pwd"])
                 return redirect(next_url or url_for("account.profile"))
-    response = render_template("auth/login.html", form=form), status
-    return response
+    return render_template("auth/login.html", form=form), status, headers
 
 
 def _sign_in(user, *, amr: list[str]) -> None:

@@ -39,6 +39,11 @@ def settle(error: TesseraError) -> None:
         db.session.rollback()
 
 
+def error_headers(error: TesseraError) -> dict[str, str]:
+    """Headers an error carries whatever its rendering (Retry-After on a 429)."""
+    return {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else {}
+
+
 def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES)
 
@@ -67,8 +72,8 @@ def _csrf_error(error: CSRFError):
 
 def _core_error(error: TesseraError):
     settle(error)
-    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) else None
-    return render_error(error.status, error.message, code=error.code, headers=headers)
+    return render_error(error.status, error.message, code=error.code,
+                        headers=error_headers(error))
 
 
 def _http_error(error: HTTPException):
