@@ -80,11 +80,13 @@ def configure_services(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from app.oidc import wellknown
     from app.web import account, auth, errors, health
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(wellknown.bp)
     errors.register(app)
 
 

@@ -49,6 +49,28 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _algorithm(*allowed: str) -> Callable[[str], str]:
+    """Like _choice, but keeps the canonical spelling: JOSE algorithm names are case-sensitive."""
+    by_lower = {name.lower(): name for name in allowed}
+
+    def parse(raw: str) -> str:
+        value = by_lower.get(raw.strip().lower())
+        if value is None:
+            raise ValueError("expected one of " + ", ".join(allowed))
+        return value
+
+    return parse
+
+
+def _long_secret(raw: str) -> str:
+    if len(raw) < 32:
+        raise ValueError("expected at least 32 characters")
+    return raw
+
+
+SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
+
+
 def _url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not value.startswith(("http://", "https://")):
@@ -108,6 +130,26 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TRUST_PROXY_HOPS", lambda raw: int(raw), 0,
             "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
     Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
+    Setting("KEY_ENCRYPTION_KEY", _long_secret, None,
+            "Secret (at least 32 characters) from which the AES-256-GCM key that encrypts "
+            "signing keys at rest is derived (HKDF). Empty: derived from `TESSERA_SECRET_KEY`. "
+            "Set it on its own so the secret key can change without orphaning signing keys."),
+    Setting("KEY_ROTATION_DAYS", _positive_int, 90,
+            "Age in days at which `tessera keys rotate --if-due` replaces an active signing key."),
+    Setting("KEY_RETIRED_GRACE_DAYS", _positive_int, 7,
+            "Days a retired signing key stays in the JWKS, so tokens it signed keep verifying."),
+    Setting("ACCESS_TOKEN_ALG", _algorithm(*SIGNING_ALGORITHMS), "ES256",
+            "Algorithm that signs access tokens: `ES256`, `RS256` or `EdDSA`."),
+    Setting("ID_TOKEN_ALG", _algorithm(*SIGNING_ALGORITHMS), "RS256",
+            "Default algorithm for ID tokens (`RS256` is the one every relying party supports); "
+            "a client may ask for `ES256` or `EdDSA`."),
+    Setting("ACCESS_TOKEN_TTL", _positive_int, 900, "Access token lifetime in seconds."),
+    Setting("REFRESH_TOKEN_TTL", _positive_int, 30 * 24 * 3600,
+            "Absolute refresh token lifetime in seconds, counted from the first token of a "
+            "family; rotation never extends it."),
+    Setting("REFRESH_TOKEN_IDLE_TTL", _positive_int, 14 * 24 * 3600,
+            "Seconds a refresh token may go unused before it expires."),
+    Setting("AUTH_CODE_TTL", _positive_int, 60, "Authorization code lifetime in seconds."),
 )
 
 

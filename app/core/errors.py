@@ -100,3 +100,43 @@ class Unauthenticated(TesseraError):
     code = "unauthenticated"
     status = 401
     message = "Authentication is required."
+
+
+class InvalidToken(TesseraError):
+    """A bearer token is malformed, forged, for someone else, or its session has ended."""
+
+    code = "invalid_token"
+    status = 401
+    message = "The access token is invalid."
+
+
+class TokenExpired(InvalidToken):
+    """A subclass of InvalidToken, so callers that do not care why can catch one type."""
+
+    code = "token_expired"
+    status = 401
+    message = "The access token has expired."
+
+
+class InvalidGrant(TesseraError):
+    """A refresh token (or other grant) is unknown, expired, revoked or not this client's."""
+
+    code = "invalid_grant"
+    status = 400
+    message = "The grant is invalid, expired or revoked."
+
+
+class RefreshTokenReused(InvalidGrant):
+    """A rotated refresh token came back: its whole family has been revoked.
+
+    Durable: the revocation must be committed even though the request fails.
+    """
+
+    message = "The refresh token was already used; every token of this grant is revoked (reuse)."
+    durable = True
+
+
+class InvalidScope(ValidationError):
+    code = "invalid_scope"
+    status = 400
+    message = "The requested scope is invalid or exceeds what was granted."

@@ -1,0 +1,319 @@
+"""Access tokens (RFC 9068 JWTs) and refresh tokens (opaque, hashed, rotated).
+
+Verifying an access token trusts nothing in its header: the kid only selects one of our own
+published keys, and the algorithm is the one pinned to that key, so `alg: none`, an HMAC
+keyed with our public key, or a key embedded in the token itself can never verify. A token
+of an ended session (or of a deactivated or locked user) stops working at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import secrets
+import time
+import uuid
+from datetime import datetime, timedelta
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.core import audit, keys
+from app.core.errors import (
+    InvalidGrant,
+    InvalidScope,
+    InvalidToken,
+    RefreshTokenReused,
+    TokenExpired,
+)
+from app.core.services import setting
+from app.extensions import db
+from app.models import AuthSession, RefreshToken, User
+from app.models.types import utcnow
+
+AT_JWT_TYP = "at+jwt"
+MAX_TOKEN_BYTES = 8 * 1024
+REFRESH_PREFIX = "rt_"
+REFRESH_REUSED = "refresh_token.reused"
+# Claims issue_access_token owns; extra_claims may not override them.
+_RESERVED_CLAIMS = frozenset({"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "client_id",
+                              "scope", "sid"})
+
+
+# --- access tokens -------------------------------------------------------------------------
+
+def issue_access_token(*, subject: str, client_id: str | None, scope: str,
+                       audience: str | list[str], session_id: uuid.UUID | None,
+                       lifetime: int | None = None,
+                       extra_claims: dict | None = None) -> tuple[str, dict]:
+    """Sign an RFC 9068 access token with the active key of ACCESS_TOKEN_ALG.
+
+    Returns (jwt, claims). extra_claims adds claims such as auth_time, acr or amr.
+    """
+    extra = dict(extra_claims or {})
+    clash = _RESERVED_CLAIMS & extra.keys()
+    if clash:
+        raise ValueError(f"extra_claims may not set {', '.join(sorted(clash))}")
+    alg = setting("ACCESS_TOKEN_ALG")
+    kid, key = keys.signing_key(alg)
+    now = int(time.time())
+    claims = {
+        **extra,
+        "iss": setting("ISSUER"),
+        "sub": str(subject),
+        "aud": audience,
+        "exp": now + (lifetime if lifetime is not None else setting("ACCESS_TOKEN_TTL")),
+        "iat": now,
+        "jti": secrets.token_urlsafe(16),
+        "scope": scope,
+    }
+    if client_id is not None:
+        claims["client_id"] = client_id
+    if session_id is not None:
+        claims["sid"] = str(session_id)
+    header = {"typ": AT_JWT_TYP, "alg": alg, "kid": kid}
+    payload = json.dumps(claims, separators=(",", ":"))
+    token = jws.serialize_compact(header, payload, key, algorithms=[alg])
+    return token, claims
+
+
+def _b64decode(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+
+
+def _untrusted_header(token: str) -> dict:
+    """The header of a compact JWS, parsed only to find a kid; nothing in it is trusted yet."""
+    parts = token.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise InvalidToken("The access token is malformed.")
+    try:
+        header = json.loads(_b64decode(parts[0]))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidToken("The access token is malformed.") from None
+    if not isinstance(header, dict):
+        raise InvalidToken("The access token is malformed.")
+    return header
+
+
+def verify_access_token(token: str, *, audience: str | None = None, leeway: int = 0,
+                        allow_expired_for: int = 0) -> dict:
+    """Check an access token and return its claims; raises InvalidToken or TokenExpired.
+
+    allow_expired_for: seconds past exp during which an otherwise valid token is still
+    accepted (for the few callers that deliberately allow that, e.g. refresh-with-expired).
+    """
+    if not isinstance(token, str) or not token:
+        raise InvalidToken()
+    if len(token) > MAX_TOKEN_BYTES:
+        raise InvalidToken("The access token is too large.")
+    header = _untrusted_header(token)
+    # No extension is understood, so any crit header makes the token unacceptable
+    # (RFC 7515 §4.1.11). jku/x5u/jwk/x5c are simply never consulted.
+    if "crit" in header:
+        raise InvalidToken("The access token uses an unsupported critical header.")
+    typ = header.get("typ")
+    if not isinstance(typ, str) or typ.lower() not in (AT_JWT_TYP,
+                                                       "application/" + AT_JWT_TYP):
+        raise InvalidToken("The token is not an access token.")
+    found = keys.verification_key(header.get("kid"))
+    if found is None:
+        raise InvalidToken("The access token was not signed by a known key.")
+    alg, key = found
+    if header.get("alg") != alg:
+        raise InvalidToken("The access token's algorithm does not match its key.")
+    try:
+        verified = jws.deserialize_compact(token, key, algorithms=[alg])
+        claims = json.loads(verified.payload)
+    except (JoseError, ValueError, TypeError):
+        raise InvalidToken("The access token signature is invalid.") from None
+    if not isinstance(claims, dict):
+        raise InvalidToken("The access token is malformed.")
+    _check_claims(claims, audience=audience, leeway=leeway,
+                  allow_expired_for=allow_expired_for)
+    if "sid" in claims:
+        _check_session(claims["sid"])
+    return claims
+
+
+def _check_claims(claims: dict, *, audience: str | None, leeway: int,
+                  allow_expired_for: int) -> None:
+    now = time.time()
+    if claims.get("iss") != setting("ISSUER"):
+        raise InvalidToken("The access token was issued by someone else.")
+    if not isinstance(claims.get("sub"), str):
+        raise InvalidToken("The access token has no subject.")
+    exp = claims.get("exp")
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        raise InvalidToken("The access token has no expiry.")
+    if now >= exp + leeway and now >= exp + allow_expired_for:
+        raise TokenExpired()
+    nbf = claims.get("nbf")
+    if nbf is not None and (not isinstance(nbf, int | float) or now + leeway < nbf):
+        raise InvalidToken("The access token is not valid yet.")
+    if audience is not None:
+        aud = claims.get("aud")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if audience not in audiences:
+            raise InvalidToken("The access token is not meant for this audience.")
+
+
+def _live_session(session_id: object) -> AuthSession | None:
+    """The session, if it exists, has not ended or expired, and its user may still sign in."""
+    try:
+        key = uuid.UUID(str(session_id))
+    except ValueError:
+        return None
+    row = db.session.execute(
+        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
+        .where(AuthSession.id == key)
+    ).first()
+    if row is None:
+        return None
+    session, user = row
+    if session.ended_at is not None or utcnow() >= session.expires_at:
+        return None
+    if not user.is_active or user.is_locked:
+        return None
+    return session
+
+
+def _check_session(session_id: object) -> None:
+    if _live_session(session_id) is None:
+        raise InvalidToken("The session of this access token has ended.")
+
+
+# --- refresh tokens ------------------------------------------------------------------------
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_refresh_token(*, user_id: uuid.UUID | None, client_id: str, scope: str,
+                        session_id: uuid.UUID | None,
+                        family: RefreshToken | None = None) -> tuple[str, RefreshToken]:
+    """A new opaque refresh token; with family (the token it replaces) it joins that family
+    and keeps the family's absolute expiry."""
+    now = utcnow()
+    token = REFRESH_PREFIX + secrets.token_urlsafe(32)
+    if family is not None:
+        family_id, parent_id, expires_at = family.family_id, family.id, family.expires_at
+    else:
+        family_id, parent_id = uuid.uuid4(), None
+        expires_at = now + timedelta(seconds=setting("REFRESH_TOKEN_TTL"))
+    idle = now + timedelta(seconds=setting("REFRESH_TOKEN_IDLE_TTL"))
+    row = RefreshToken(
+        id=uuid.uuid4(), token_digest=_digest(token), family_id=family_id, parent_id=parent_id,
+        user_id=user_id, session_id=session_id, client_id=client_id, scope=scope,
+        created_at=now, expires_at=expires_at, idle_expires_at=min(idle, expires_at),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return token, row
+
+
+def find_refresh_token(token: object) -> RefreshToken | None:
+    """The row a refresh token names, whatever its state; None for anything unknown."""
+    if not isinstance(token, str) or not token.startswith(REFRESH_PREFIX) or len(token) > 128:
+        return None
+    return db.session.scalar(select(RefreshToken).where(
+        RefreshToken.token_digest == _digest(token)))
+
+
+def rotate_refresh_token(token: str, *, client_id: str,
+                         scope: str | None = None) -> tuple[str, RefreshToken, RefreshToken]:
+    """Spend a refresh token and issue its successor: (new token, new row, old row).
+
+    A narrower scope may be asked for; it applies to the access token issued alongside,
+    while the new refresh token keeps the grant's scope (RFC 6749 §6). Presenting a token
+    that was already rotated is reuse: the whole family is revoked (RefreshTokenReused).
+    """
+    old = find_refresh_token(token)
+    if old is None or old.client_id != client_id:
+        raise InvalidGrant("The refresh token is invalid.")
+    if old.is_used:
+        _reused(old)
+    if old.is_revoked:
+        raise InvalidGrant("The refresh token has been revoked.")
+    now = utcnow()
+    if old.is_expired(now):
+        raise InvalidGrant("The refresh token has expired.")
+    if old.session_id is not None and _live_session(old.session_id) is None:
+        raise InvalidGrant("The sign-in session of this refresh token has ended.")
+    if old.session_id is None and old.user_id is not None:
+        user = db.session.get(User, old.user_id)
+        if user is None or not user.is_active or user.is_locked:
+            raise InvalidGrant("The refresh token is invalid.")
+    if scope is not None:
+        granted = set(old.scope.split())
+        if not set(scope.split()) <= granted:
+            raise InvalidScope("The requested scope exceeds the scope originally granted.",
+                               field="scope")
+    # Spend it with a conditional UPDATE: of two concurrent rotations exactly one changes a
+    # row; the other sees rowcount 0 and is treated as the reuse it looks like.
+    spent = db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == old.id, RefreshToken.used_at.is_(None),
+               RefreshToken.revoked_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if spent.rowcount != 1:
+        _reused(old)
+    set_committed_value(old, "used_at", now)
+    new_token, new = issue_refresh_token(user_id=old.user_id, client_id=old.client_id,
+                                         scope=old.scope, session_id=old.session_id,
+                                         family=old)
+    return new_token, new, old
+
+
+def _reused(row: RefreshToken):
+    revoke_family(row.family_id, "reuse")
+    audit.record(REFRESH_REUSED, user_id=row.user_id, session_id=row.session_id,
+                 client_id=row.client_id, family_id=str(row.family_id))
+    raise RefreshTokenReused()
+
+
+def _revoke(*criteria, reason: str) -> int:
+    result = db.session.execute(
+        update(RefreshToken)
+        .where(*criteria, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), revoked_reason=reason[:32])
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount
+
+
+def revoke_family(family_id: uuid.UUID, reason: str) -> int:
+    """Revoke every token descended from one grant; returns how many were still live."""
+    return _revoke(RefreshToken.family_id == family_id, reason=reason)
+
+
+def revoke_refresh_token(token: str, *, client_id: str) -> bool:
+    """Revoke a token and its whole family (RFC 7009). False when the token is unknown or
+    belongs to another client; the caller answers 200 either way."""
+    row = find_refresh_token(token)
+    if row is None or row.client_id != client_id:
+        return False
+    revoke_family(row.family_id, "revoked")
+    return True
+
+
+def revoke_for_session(session_id: uuid.UUID, reason: str) -> int:
+    return _revoke(RefreshToken.session_id == session_id, reason=reason)
+
+
+def revoke_for_user(user_id: uuid.UUID, reason: str, client_id: str | None = None) -> int:
+    criteria = [RefreshToken.user_id == user_id]
+    if client_id is not None:
+        criteria.append(RefreshToken.client_id == client_id)
+    return _revoke(*criteria, reason=reason)
+
+
+def expires_in(row: RefreshToken, now: datetime | None = None) -> int:
+    """Seconds until a refresh token stops working (the sooner of its two expiries)."""
+    now = now or utcnow()
+    return max(0, int((min(row.expires_at, row.idle_expires_at) - now).total_seconds()))
