@@ -80,13 +80,13 @@ def configure_services(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app.oidc import wellknown
-    from app.web import account, auth, errors, health
+    from app.oidc import authorize, discovery, endpoints, server, wellknown
+    from app.web import account, auth, consent, errors, health
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(account.bp)
-    app.register_blueprint(wellknown.bp)
+    app.extensions["tessera.oauth"] = server.build(app)
+    for blueprint in (health.bp, auth.bp, account.bp, consent.bp, wellknown.bp,
+                      discovery.bp, authorize.bp, endpoints.bp):
+        app.register_blueprint(blueprint)
     errors.register(app)
 
 

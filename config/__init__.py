@@ -1,1 +1,1 @@
-"""Tessera configuration: every setting is a TESSERA_* environment variable declared in settings.py."""
+"""Tessera configuration: every TESSERA_* environment variable is declared in settings.py."""

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 PREFIX = "TESSERA_"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -103,7 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
             "SQLAlchemy URL. Defaults to SQLite at `instance/tessera.db`; use "
             "`postgresql+psycopg://...` for PostgreSQL."),
     Setting("REDIS_URL", str, "",
-            "Redis for rate limits and short-lived state shared by every instance. Empty: in-process memory."),
+            "Redis for rate limits and short-lived state shared by every instance. "
+            "Empty: in-process memory."),
     Setting("KEY_PREFIX", str, "tessera",
             "Prefix of every Redis key, so several deployments can share one Redis."),
     Setting("SMTP_HOST", str, "", "SMTP relay host. Empty: mail goes to the outbox table."),
@@ -129,6 +131,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds after sign-in at which a session ends regardless of activity."),
     Setting("TRUST_PROXY_HOPS", lambda raw: int(raw), 0,
             "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
+    Setting("PKCE_REQUIRED", _bool, True,
+            "Require PKCE (S256) from confidential clients too; public clients always need it."),
     Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Setting("KEY_ENCRYPTION_KEY", _long_secret, None,
             "Secret (at least 32 characters) from which the AES-256-GCM key that encrypts "

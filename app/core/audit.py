@@ -14,7 +14,7 @@ LOGIN_SUCCEEDED = "login.succeeded"
 LOGIN_FAILED = "login.failed"
 LOGOUT = "logout"
 SIGNUP = "signup"
-PASSWORD_CHANGED = "password.changed"
+PASSWORD_CHANGED = "password.changed"  # noqa: S105 - an event name
 PROFILE_UPDATED = "profile.updated"
 SESSION_ENDED = "session.ended"
 

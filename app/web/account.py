@@ -5,16 +5,18 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.core import accounts, sessions
+from app.core import accounts, consents, sessions
 from app.core.errors import TesseraError
 from app.web import session_cookie
 from app.web.client import client_info
+from app.web.consent import describe as describe_scope
 from app.web.errors import settle
 from app.web.forms import (
     ConfirmForm,
     EndSessionForm,
     PasswordChangeForm,
     ProfileForm,
+    RevokeAppForm,
     attach_error,
 )
 
@@ -114,3 +116,25 @@ def end_other_sessions():
         )
         flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("account.session_list")), 303
+
+
+@bp.get("/apps")
+@login_required
+def connected_apps():
+    return render_template("account/apps.html", apps=consents.connected_apps(current_user.id),
+                           revoke_form=RevokeAppForm(), describe=describe_scope)
+
+
+@bp.post("/apps/revoke")
+@login_required
+def revoke_app():
+    form = RevokeAppForm()
+    if form.validate_on_submit():
+        try:
+            consents.revoke(current_user.id, form.client_id.data, client=client_info())
+        except TesseraError as error:
+            settle(error)
+            flash(error.message, "error")
+        else:
+            flash("Access removed. The app has been signed out.", "success")
+    return redirect(url_for("account.connected_apps")), 303

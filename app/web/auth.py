@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.core import accounts, sessions
 from app.core.errors import TesseraError
+from app.oidc import interaction
 from app.web import session_cookie
 from app.web.client import client_info
 from app.web.errors import error_headers, settle
@@ -50,9 +51,13 @@ def signup():
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     next_url = safe_next(request.args.get("next"))
-    if request.method == "GET" and current_user.is_authenticated:
+    # reauth: an application asked for a fresh sign-in (prompt=login, max_age).
+    reauth = request.args.get("reauth") == "True"
+    if request.method == "GET" and current_user.is_authenticated and not reauth:
         return redirect(next_url or url_for("account.profile"))
     form = LoginForm()
+    if request.method == "GET" and not form.email.data:
+        form.email.data = (request.args.get("login_hint") or "")[:254] or None
     status, headers = 200, {}
     if request.method == "POST":
         status = 400
@@ -67,7 +72,7 @@ def login():
             else:
                 _sign_in(user, amr=["pwd"])
                 return redirect(next_url or url_for("account.profile"))
-    return render_template("auth/login.html", form=form), status, headers
+    return render_template("auth/login.html", form=form, reauth=reauth), status, headers
 
 
 def _sign_in(user, *, amr: list[str]) -> None:
@@ -77,7 +82,12 @@ def _sign_in(user, *, amr: list[str]) -> None:
     if previous is not None:
         sessions.end_session(previous, reason="replaced", client=client)
     auth_session, secret = sessions.start_session(user, client=client, amr=amr)
-    session.clear()  # a new CSRF token for the new identity
+    # A new CSRF token for the new identity; authorization requests waiting for this
+    # sign-in survive it.
+    parked = session.get(interaction.BROWSER_KEY)
+    session.clear()
+    if parked:
+        session[interaction.BROWSER_KEY] = parked
     session_cookie.remember(auth_session, secret)
 
 

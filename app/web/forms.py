@@ -1,7 +1,7 @@
 """Forms of the hosted pages. They bound and shape input; core decides what is valid."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, StringField, TelField
+from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app.core.errors import TesseraError
@@ -59,3 +59,12 @@ def attach_error(form: FlaskForm, error: TesseraError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+class ConsentForm(FlaskForm):
+    allow = SubmitField("Allow")
+    deny = SubmitField("Deny")
+
+
+class RevokeAppForm(FlaskForm):
+    client_id = HiddenField(validators=[DataRequired()])
