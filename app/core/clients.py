@@ -14,6 +14,7 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 
 from app.core.errors import NotFound, ValidationError
@@ -25,7 +26,7 @@ from app.models.client import AUTH_METHODS, is_loopback_http
 
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials",
                "urn:ietf:params:oauth:grant-type:device_code")
-SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+SECRET_METHODS = ("client_secret_basic", "client_secret_post", "client_secret_jwt")
 MAX_URI_LENGTH = 2000
 # Schemes a browser or OS treats as code or local content: never a redirect target.
 _DANGEROUS_SCHEMES = {"javascript", "data", "file", "vbscript", "blob", "about", "filesystem",
@@ -38,6 +39,28 @@ _SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")  # RFC 6749 §3.3 scope-
 def _secret_digest(secret: str) -> str:
     key = derived_secret("client-secret-digest:v1")
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def _secret_cipher() -> AESGCM:
+    return AESGCM(derived_secret("client-secret-encryption:v1"))
+
+
+def _keep_secret_for_assertions(client: OAuthClient, secret: str | None) -> None:
+    """client_secret_jwt verifies HMAC assertions, so only its secret is kept (encrypted)."""
+    if client.token_endpoint_auth_method != "client_secret_jwt" or secret is None:  # noqa: S105
+        client.secret_ciphertext = None
+        return
+    nonce = secrets.token_bytes(12)
+    client.secret_ciphertext = nonce + _secret_cipher().encrypt(
+        nonce, secret.encode(), client.client_id.encode())
+
+
+def plain_secret(client: OAuthClient) -> str | None:
+    """The secret of a client_secret_jwt client (its assertion key); None for any other."""
+    if not client.secret_ciphertext:
+        return None
+    blob = client.secret_ciphertext
+    return _secret_cipher().decrypt(blob[:12], blob[12:], client.client_id.encode()).decode()
 
 
 def verify_secret(client: OAuthClient, secret: object) -> bool:
@@ -164,12 +187,6 @@ def create_client(name: str, redirect_uris: Iterable[str],
     if method == "none" and "client_credentials" in grants:
         raise ValidationError("A public client cannot use client_credentials.",
                               field="grant_type")
-    if method == "client_secret_jwt":
-        # An HMAC-signed assertion needs the plain secret on the server; Tessera keeps only
-        # a digest, so it cannot verify one.
-        raise ValidationError("client_secret_jwt is not supported: Tessera stores only a "
-                              "digest of client secrets. Use private_key_jwt.",
-                              field="auth_method")
     if method == "private_key_jwt":
         jwks = _validate_jwks(jwks)
     elif jwks is not None:
@@ -192,6 +209,7 @@ def create_client(name: str, redirect_uris: Iterable[str],
         id_token_signed_response_alg=alg,
         skip_consent=bool(skip_consent),
     )
+    _keep_secret_for_assertions(client, secret)
     db.session.add(client)
     db.session.flush()
     return client, secret
@@ -235,4 +253,5 @@ def rotate_secret(client_id: str) -> str:
                               field="client_id")
     secret = secrets.token_urlsafe(32)
     client.secret_digest = _secret_digest(secret)
+    _keep_secret_for_assertions(client, secret)
     return secret

@@ -28,7 +28,7 @@ def sign(claims: dict, *, alg: str, typ: str) -> str:
     return jws.serialize_compact(header, payload, key, algorithms=[alg])
 
 
-def _b64decode(segment: str) -> bytes:
+def b64decode(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
@@ -38,7 +38,7 @@ def untrusted_header(token: str, *, what: str = "token") -> dict:
     if len(parts) != 3 or not all(parts):
         raise InvalidToken(f"The {what} is malformed.")
     try:
-        header = json.loads(_b64decode(parts[0]))
+        header = json.loads(b64decode(parts[0]))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidToken(f"The {what} is malformed.") from None
     if not isinstance(header, dict):

@@ -11,7 +11,7 @@ import re
 from datetime import datetime
 
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import JSON, Boolean, String, Text
+from sqlalchemy import JSON, Boolean, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -34,6 +34,9 @@ class OAuthClient(db.Model, ClientMixin):
     # HMAC-SHA256 (hex) of the secret under a key derived from SECRET_KEY; None for public
     # clients and private_key_jwt clients, which have no secret.
     secret_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # client_secret_jwt only: the secret is the HMAC key of the client's assertions, so the
+    # server needs it back. AES-GCM (nonce + ciphertext) under a key derived from SECRET_KEY.
+    secret_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     name: Mapped[str] = mapped_column(String(200))
     redirect_uris: Mapped[list] = mapped_column(JSON, default=list)
     post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list)

@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, jsonify
 
 from app.extensions import csrf
 from app.oidc.claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
+from app.oidc.client_assertion import ASYMMETRIC_ALGS
 from app.oidc.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
 bp = Blueprint("discovery", __name__)
@@ -35,6 +36,7 @@ def metadata(issuer: str) -> dict:
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": SIGNING_ALGS,
         "token_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": [*ASYMMETRIC_ALGS, "HS256"],
         "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
                                                           "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic",

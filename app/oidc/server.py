@@ -12,6 +12,7 @@ from flask import Flask, current_app
 
 from app.core import clients
 from app.oidc import token_response
+from app.oidc.client_assertion import ClientAssertion
 from app.oidc.grants.authorization_code import AuthorizationCodeGrant
 from app.oidc.grants.client_credentials import ClientCredentialsGrant
 from app.oidc.grants.refresh_token import RefreshTokenGrant
@@ -41,6 +42,8 @@ def build(app: Flask) -> TesseraAuthorizationServer:
     server = TesseraAuthorizationServer()
     server.init_app(app)
     server.register_token_generator("default", _client_credentials_token)
+    for method in ("private_key_jwt", "client_secret_jwt"):
+        server.register_client_auth_method(method, ClientAssertion(method))
     server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
