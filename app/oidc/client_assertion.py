@@ -90,7 +90,8 @@ class ClientAssertion:
         now = time.time()
         exp = claims.get("exp")
         if not isinstance(exp, int | float) or exp + LEEWAY < now or exp > now + MAX_LIFETIME:
-            raise InvalidClientError(description="The client assertion is expired or too long-lived.")
+            raise InvalidClientError(
+                description="The client assertion is expired or too long-lived.")
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti or len(jti) > 256:
             raise InvalidClientError(description="The client assertion has no jti.")
