@@ -235,3 +235,30 @@ def test_public_client_uses_pkce_without_a_secret(app, client, person):
         "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
         "code_verifier": verifier, "client_id": public["client_id"]})
     assert response.status_code == 200, response.get_json()
+
+
+def test_without_required_pkce_a_verifier_for_a_code_without_challenge_is_refused(
+        app_factory, make_user):
+    app = app_factory(PKCE_REQUIRED=False)
+    client = app.test_client()
+    rp = make_client(app, skip_consent=True)
+    login(client, make_user()["email"])
+    verifier, _ = pkce_pair()
+    code = follow_to_code(client, rp, None, code_challenge_method=None)["code"]
+    response = exchange(client, rp, code, verifier)
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_request"
+    code = follow_to_code(client, rp, None, code_challenge_method=None)["code"]
+    plain = client.post("/oauth2/token", data={"grant_type": "authorization_code", "code": code,
+                                               "redirect_uri": REDIRECT_URI},
+                        auth=(rp["client_id"], rp["client_secret"]))
+    assert plain.status_code == 200
+
+
+def test_a_public_client_always_needs_pkce(app_factory, make_user):
+    app = app_factory(PKCE_REQUIRED=False)
+    client = app.test_client()
+    public = make_client(app, public=True, grant_types=("authorization_code",))
+    login(client, make_user()["email"])
+    response = client.get("/oauth2/authorize", query_string=authorize_params(
+        public, None, code_challenge_method=None))
+    assert callback_params(response.headers["Location"])["error"] == "invalid_request"
