@@ -227,7 +227,6 @@ def test_list_and_get(app):
     ({"auth_method": "magic"}, "auth_method"),
     ({"public": True, "auth_method": "client_secret_basic"}, "auth_method"),
     ({"public": True, "grant_types": ["client_credentials"]}, "grant_type"),
-    ({"auth_method": "client_secret_jwt"}, "auth_method"),
     ({"auth_method": "private_key_jwt"}, "jwks"),
     ({"scope": "openid \"quoted\""}, "scope"),
     ({"id_token_alg": "HS256"}, "id_token_alg"),

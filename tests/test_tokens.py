@@ -286,6 +286,20 @@ def test_a_tampered_payload_is_refused(app, grant):
             tokens.verify_access_token(tampered)
 
 
+def test_a_single_revoked_access_token_is_refused_until_it_expires(app, grant):
+    with app.app_context():
+        token, claims = issue(grant)
+        other, _ = issue(grant)
+        tokens.revoke_access_token(claims)
+        with pytest.raises(InvalidToken, match="revoked"):
+            tokens.verify_access_token(token)
+        with pytest.raises(InvalidToken, match="revoked"):
+            tokens.verify_access_token(token, allow_expired_for=600)
+        assert tokens.verify_access_token(other)  # only that one token
+        with pytest.raises(ValueError):
+            tokens.revoke_access_token({"sub": "no jti"})
+
+
 @pytest.mark.parametrize("junk", ["", "abc", "a.b", "a.b.c", "..", "e30.e30.", "!!.!!.!!",
                                   "W10.e30.AA", None, 42])
 def test_garbage_is_invalid_never_a_crash(app, junk):

@@ -13,10 +13,12 @@ import binascii
 import hashlib
 import json
 import secrets
+import threading
 import time
 import uuid
 from datetime import datetime, timedelta
 
+from flask import current_app
 from joserfc import jws
 from joserfc.errors import JoseError
 from sqlalchemy import select, update
@@ -106,6 +108,8 @@ def verify_access_token(token: str, *, audience: str | None = None, leeway: int 
     allow_expired_for: seconds past exp during which an otherwise valid token is still
     accepted (for the few callers that deliberately allow that, e.g. refresh-with-expired).
     """
+    if allow_expired_for > REVOCATION_MARGIN:
+        raise ValueError(f"allow_expired_for may not exceed {REVOCATION_MARGIN} seconds")
     if not isinstance(token, str) or not token:
         raise InvalidToken()
     if len(token) > MAX_TOKEN_BYTES:
@@ -134,6 +138,8 @@ def verify_access_token(token: str, *, audience: str | None = None, leeway: int 
         raise InvalidToken("The access token is malformed.")
     _check_claims(claims, audience=audience, leeway=leeway,
                   allow_expired_for=allow_expired_for)
+    if _is_revoked(claims.get("jti")):
+        raise InvalidToken("The access token has been revoked.")
     if "sid" in claims:
         _check_session(claims["sid"])
     return claims
@@ -184,6 +190,61 @@ def _live_session(session_id: object) -> AuthSession | None:
 def _check_session(session_id: object) -> None:
     if _live_session(session_id) is None:
         raise InvalidToken("The session of this access token has ended.")
+
+
+# --- revoking one access token --------------------------------------------------------------
+# Ending the session stops every token of a session. A single token (say, one issued for a
+# replayed authorization code) is refused by jti until it would have expired anyway, plus
+# REVOCATION_MARGIN for callers that accept recently expired tokens. Short-lived state: in
+# Redis when configured, so every instance refuses it; otherwise in this process.
+REVOCATION_MARGIN = 24 * 3600
+
+
+class _RevokedJtis:
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def add(self, key: str, ttl: int) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if len(self._until) > 10_000:
+                self._until = {k: until for k, until in self._until.items() if until > now}
+            self._until[key] = now + ttl
+
+    def __contains__(self, key: str) -> bool:
+        until = self._until.get(key)
+        return until is not None and until > time.monotonic()
+
+
+def _revocation_key(jti: str) -> str:
+    return f"{current_app.config['KEY_PREFIX']}:revoked-at:{jti}"
+
+
+def revoke_access_token(claims: dict) -> None:
+    """Refuse the access token with these claims (jti and exp are read) from now on."""
+    jti, exp = claims.get("jti"), claims.get("exp")
+    if not isinstance(jti, str) or not jti or not isinstance(exp, int | float):
+        raise ValueError("revoke_access_token needs the token's jti and exp")
+    ttl = int(exp - time.time()) + REVOCATION_MARGIN
+    if ttl <= 0:
+        return
+    redis = current_app.extensions.get("tessera.redis")
+    if redis is not None:
+        redis.set(_revocation_key(jti), b"1", ex=ttl)
+    else:
+        store = current_app.extensions.setdefault("tessera.revoked_jtis", _RevokedJtis())
+        store.add(_revocation_key(jti), ttl)
+
+
+def _is_revoked(jti: object) -> bool:
+    if not isinstance(jti, str) or not jti:
+        return False
+    redis = current_app.extensions.get("tessera.redis")
+    if redis is not None:
+        return bool(redis.exists(_revocation_key(jti)))
+    store = current_app.extensions.get("tessera.revoked_jtis")
+    return store is not None and _revocation_key(jti) in store
 
 
 # --- refresh tokens ------------------------------------------------------------------------
