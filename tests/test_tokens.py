@@ -21,7 +21,7 @@ from joserfc.jwk import generate_key, import_key
 from joserfc.jws import JWSRegistry
 from sqlalchemy import select, update
 
-from app.core import clients, keys, sessions, tokens
+from app.core import clients, consents, keys, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import (
     InvalidGrant,
@@ -32,7 +32,7 @@ from app.core.errors import (
     TokenExpired,
 )
 from app.extensions import db
-from app.models import AuthSession, RefreshToken, User
+from app.models import AuthSession, RefreshToken, RevokedAccessToken, User
 from app.models.types import utcnow
 
 
@@ -44,6 +44,7 @@ def grant(app, make_user):
         row = db.session.get(User, uuid.UUID(user["id"]))
         session, _ = sessions.start_session(row, client=ClientInfo(), amr=["pwd"])
         client, _ = clients.create_client("Demo", ["https://rp.example.com/cb"])
+        consents.grant(row.id, client.client_id, {"openid", "profile"})
         keys.ensure_keys()
         db.session.commit()
         return {"user_id": row.id, "session_id": session.id, "client_id": client.client_id}
@@ -298,6 +299,73 @@ def test_a_single_revoked_access_token_is_refused_until_it_expires(app, grant):
         assert tokens.verify_access_token(other)  # only that one token
         with pytest.raises(ValueError):
             tokens.revoke_access_token({"sub": "no jti"})
+
+
+def test_a_revocation_is_stored_once_and_seen_by_every_instance(app_factory, app, grant):
+    with app.app_context():
+        token, claims = issue(grant)
+        tokens.revoke_access_token(claims)
+        tokens.revoke_access_token(claims)  # idempotent
+        db.session.commit()
+        rows = db.session.scalars(select(RevokedAccessToken)).all()
+        assert [row.jti for row in rows] == [claims["jti"]]
+        assert int(rows[0].expires_at.timestamp()) == claims["exp"]
+    other = app_factory()  # another instance on the same database
+    with other.app_context(), pytest.raises(InvalidToken, match="revoked"):
+        tokens.verify_access_token(token)
+
+
+def test_purge_drops_only_revocations_past_their_margin(app, grant):
+    with app.app_context():
+        _, live = issue(grant)
+        _, recent = issue(grant, lifetime=-60)
+        _, ancient = issue(grant, lifetime=-60)
+        for claims in (live, recent):
+            tokens.revoke_access_token(claims)
+        db.session.add(RevokedAccessToken(
+            jti=ancient["jti"],
+            expires_at=utcnow() - timedelta(seconds=tokens.REVOCATION_MARGIN + 5)))
+        db.session.commit()
+        assert tokens.purge_expired() == 1
+        left = set(db.session.scalars(select(RevokedAccessToken.jti)))
+        assert left == {live["jti"], recent["jti"]}
+
+
+def test_revoking_a_token_long_expired_stores_nothing(app, grant):
+    with app.app_context():
+        _, claims = issue(grant, lifetime=-(tokens.REVOCATION_MARGIN + 10))
+        tokens.revoke_access_token(claims)
+        assert db.session.scalar(select(RevokedAccessToken)) is None
+
+
+def test_a_users_token_dies_with_the_consent_it_was_issued_under(app, grant):
+    with app.app_context():
+        token, _ = issue(grant)
+        assert tokens.verify_access_token(token)
+        consents.revoke(grant["user_id"], grant["client_id"], client=ClientInfo())
+        db.session.commit()
+        with pytest.raises(InvalidToken, match="consent"):
+            tokens.verify_access_token(token)
+        # Consenting again does not bring the old token back.
+        consent = consents.grant(grant["user_id"], grant["client_id"], {"openid"})
+        consent.granted_at = utcnow() + timedelta(seconds=2)
+        db.session.commit()
+        with pytest.raises(InvalidToken, match="consent"):
+            tokens.verify_access_token(token)
+
+
+def test_a_users_token_without_any_consent_is_refused(app, grant):
+    with app.app_context():
+        client, _ = clients.create_client("Other", ["https://other.example.com/cb"])
+        token, _ = issue(grant, client_id=client.client_id)
+        with pytest.raises(InvalidToken, match="consent"):
+            tokens.verify_access_token(token)
+
+
+def test_tokens_without_a_session_do_not_need_a_consent(app, grant):
+    with app.app_context():
+        token, _ = issue(grant, subject=grant["client_id"], session_id=None)
+        assert tokens.verify_access_token(token)["sub"] == grant["client_id"]
 
 
 @pytest.mark.parametrize("junk", ["", "abc", "a.b", "a.b.c", "..", "e30.e30.", "!!.!!.!!",

@@ -2,29 +2,25 @@
 
 Verifying an access token trusts nothing in its header: the kid only selects one of our own
 published keys, and the algorithm is the one pinned to that key, so `alg: none`, an HMAC
-keyed with our public key, or a key embedded in the token itself can never verify. A token
-of an ended session (or of a deactivated or locked user) stops working at once.
+keyed with our public key, or a key embedded in the token itself can never verify; that rule
+lives in signed_jwt, shared with every other JWT we read. A token of an ended session (or of
+a deactivated or locked user), a token revoked by jti, and a user's token whose consent was
+revoked stop working at once.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import json
 import secrets
-import threading
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from flask import current_app
-from joserfc import jws
-from joserfc.errors import JoseError
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit, keys
+from app.core import audit, sessions, signed_jwt
 from app.core.errors import (
     InvalidGrant,
     InvalidScope,
@@ -34,11 +30,10 @@ from app.core.errors import (
 )
 from app.core.services import setting
 from app.extensions import db
-from app.models import AuthSession, RefreshToken, User
+from app.models import RefreshToken, RevokedAccessToken, User
 from app.models.types import utcnow
 
 AT_JWT_TYP = "at+jwt"
-MAX_TOKEN_BYTES = 8 * 1024
 REFRESH_PREFIX = "rt_"
 REFRESH_REUSED = "refresh_token.reused"
 # Claims issue_access_token owns; extra_claims may not override them.
@@ -61,7 +56,6 @@ def issue_access_token(*, subject: str, client_id: str | None, scope: str,
     if clash:
         raise ValueError(f"extra_claims may not set {', '.join(sorted(clash))}")
     alg = setting("ACCESS_TOKEN_ALG")
-    kid, key = keys.signing_key(alg)
     now = int(time.time())
     claims = {
         **extra,
@@ -77,71 +71,37 @@ def issue_access_token(*, subject: str, client_id: str | None, scope: str,
         claims["client_id"] = client_id
     if session_id is not None:
         claims["sid"] = str(session_id)
-    header = {"typ": AT_JWT_TYP, "alg": alg, "kid": kid}
-    payload = json.dumps(claims, separators=(",", ":"))
-    token = jws.serialize_compact(header, payload, key, algorithms=[alg])
+    token = signed_jwt.sign(claims, alg=alg, typ=AT_JWT_TYP)
     return token, claims
-
-
-def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
-
-
-def _untrusted_header(token: str) -> dict:
-    """The header of a compact JWS, parsed only to find a kid; nothing in it is trusted yet."""
-    parts = token.split(".")
-    if len(parts) != 3 or not all(parts):
-        raise InvalidToken("The access token is malformed.")
-    try:
-        header = json.loads(_b64decode(parts[0]))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        raise InvalidToken("The access token is malformed.") from None
-    if not isinstance(header, dict):
-        raise InvalidToken("The access token is malformed.")
-    return header
 
 
 def verify_access_token(token: str, *, audience: str | None = None, leeway: int = 0,
                         allow_expired_for: int = 0) -> dict:
     """Check an access token and return its claims; raises InvalidToken or TokenExpired.
 
+    The signature is checked by signed_jwt (our keys, each key's pinned algorithm, no crit,
+    no size beyond its bound); here only what makes it an access token: the at+jwt typ, the
+    claims, and that nothing has taken it back since (its jti revoked, its session ended,
+    its user deactivated, the consent it was issued under revoked).
+
     allow_expired_for: seconds past exp during which an otherwise valid token is still
     accepted (for the few callers that deliberately allow that, e.g. refresh-with-expired).
     """
     if allow_expired_for > REVOCATION_MARGIN:
         raise ValueError(f"allow_expired_for may not exceed {REVOCATION_MARGIN} seconds")
-    if not isinstance(token, str) or not token:
-        raise InvalidToken()
-    if len(token) > MAX_TOKEN_BYTES:
-        raise InvalidToken("The access token is too large.")
-    header = _untrusted_header(token)
-    # No extension is understood, so any crit header makes the token unacceptable
-    # (RFC 7515 §4.1.11). jku/x5u/jwk/x5c are simply never consulted.
-    if "crit" in header:
-        raise InvalidToken("The access token uses an unsupported critical header.")
+    header, claims = signed_jwt.verify(token, what="access token")
     typ = header.get("typ")
     if not isinstance(typ, str) or typ.lower() not in (AT_JWT_TYP,
                                                        "application/" + AT_JWT_TYP):
         raise InvalidToken("The token is not an access token.")
-    found = keys.verification_key(header.get("kid"))
-    if found is None:
-        raise InvalidToken("The access token was not signed by a known key.")
-    alg, key = found
-    if header.get("alg") != alg:
-        raise InvalidToken("The access token's algorithm does not match its key.")
-    try:
-        verified = jws.deserialize_compact(token, key, algorithms=[alg])
-        claims = json.loads(verified.payload)
-    except (JoseError, ValueError, TypeError):
-        raise InvalidToken("The access token signature is invalid.") from None
-    if not isinstance(claims, dict):
-        raise InvalidToken("The access token is malformed.")
     _check_claims(claims, audience=audience, leeway=leeway,
                   allow_expired_for=allow_expired_for)
     if _is_revoked(claims.get("jti")):
         raise InvalidToken("The access token has been revoked.")
     if "sid" in claims:
         _check_session(claims["sid"])
+        if "client_id" in claims:
+            _check_consent(claims)
     return claims
 
 
@@ -167,84 +127,76 @@ def _check_claims(claims: dict, *, audience: str | None, leeway: int,
             raise InvalidToken("The access token is not meant for this audience.")
 
 
-def _live_session(session_id: object) -> AuthSession | None:
-    """The session, if it exists, has not ended or expired, and its user may still sign in."""
-    try:
-        key = uuid.UUID(str(session_id))
-    except ValueError:
-        return None
-    row = db.session.execute(
-        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == key)
-    ).first()
-    if row is None:
-        return None
-    session, user = row
-    if session.ended_at is not None or utcnow() >= session.expires_at:
-        return None
-    if not user.is_active or user.is_locked:
-        return None
-    return session
-
-
 def _check_session(session_id: object) -> None:
-    if _live_session(session_id) is None:
+    if sessions.live_session(session_id) is None:
         raise InvalidToken("The session of this access token has ended.")
 
 
+def _check_consent(claims: dict) -> None:
+    """A user's token for a client lives only as long as the consent it was issued under."""
+    # Imported here: consents imports this module (it revokes refresh tokens).
+    from app.core import consents
+
+    iat = claims.get("iat")
+    try:
+        user_id = uuid.UUID(claims["sub"])
+    except ValueError:
+        raise InvalidToken("The access token has an invalid subject.") from None
+    if not isinstance(iat, int | float) or isinstance(iat, bool):
+        raise InvalidToken("The access token has no issue time.")
+    if not consents.allows_token(user_id, str(claims["client_id"]), iat):
+        raise InvalidToken("The consent this access token was issued under was revoked.")
+
+
 # --- revoking one access token --------------------------------------------------------------
-# Ending the session stops every token of a session. A single token (say, one issued for a
-# replayed authorization code) is refused by jti until it would have expired anyway, plus
-# REVOCATION_MARGIN for callers that accept recently expired tokens. Short-lived state: in
-# Redis when configured, so every instance refuses it; otherwise in this process.
+# Ending the session stops every token of a session. A single token (RFC 7009 revocation, or
+# one issued for a replayed authorization code) is refused by jti. The row is kept until
+# REVOCATION_MARGIN past the token's exp, so a caller that accepts recently expired tokens
+# cannot revive a revoked one; purge_expired() drops rows after that. In the database, so
+# every instance refuses the token and a restart forgets nothing.
 REVOCATION_MARGIN = 24 * 3600
 
 
-class _RevokedJtis:
-    def __init__(self) -> None:
-        self._until: dict[str, float] = {}
-        self._lock = threading.Lock()
-
-    def add(self, key: str, ttl: int) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if len(self._until) > 10_000:
-                self._until = {k: until for k, until in self._until.items() if until > now}
-            self._until[key] = now + ttl
-
-    def __contains__(self, key: str) -> bool:
-        until = self._until.get(key)
-        return until is not None and until > time.monotonic()
-
-
-def _revocation_key(jti: str) -> str:
-    return f"{current_app.config['KEY_PREFIX']}:revoked-at:{jti}"
-
-
 def revoke_access_token(claims: dict) -> None:
-    """Refuse the access token with these claims (jti and exp are read) from now on."""
+    """Refuse the access token with these claims (jti and exp are read) from now on.
+
+    Idempotent: revoking a token twice (or concurrently) keeps one row.
+    """
     jti, exp = claims.get("jti"), claims.get("exp")
-    if not isinstance(jti, str) or not jti or not isinstance(exp, int | float):
+    if (not isinstance(jti, str) or not jti or len(jti) > 64
+            or not isinstance(exp, int | float) or isinstance(exp, bool)):
         raise ValueError("revoke_access_token needs the token's jti and exp")
-    ttl = int(exp - time.time()) + REVOCATION_MARGIN
-    if ttl <= 0:
+    if exp + REVOCATION_MARGIN <= time.time():
+        return  # no check accepts it any more
+    purge_expired()
+    if _is_revoked(jti):
         return
-    redis = current_app.extensions.get("tessera.redis")
-    if redis is not None:
-        redis.set(_revocation_key(jti), b"1", ex=ttl)
-    else:
-        store = current_app.extensions.setdefault("tessera.revoked_jtis", _RevokedJtis())
-        store.add(_revocation_key(jti), ttl)
+    try:
+        # A savepoint, so losing a race with a concurrent revocation leaves the
+        # caller's transaction usable.
+        with db.session.begin_nested():
+            db.session.add(RevokedAccessToken(
+                jti=jti, expires_at=datetime.fromtimestamp(exp, tz=UTC), revoked_at=utcnow()))
+            db.session.flush()
+    except IntegrityError:
+        pass  # revoked by someone else a moment ago: the same outcome
 
 
 def _is_revoked(jti: object) -> bool:
     if not isinstance(jti, str) or not jti:
         return False
-    redis = current_app.extensions.get("tessera.redis")
-    if redis is not None:
-        return bool(redis.exists(_revocation_key(jti)))
-    store = current_app.extensions.get("tessera.revoked_jtis")
-    return store is not None and _revocation_key(jti) in store
+    return db.session.scalar(
+        select(RevokedAccessToken.jti).where(RevokedAccessToken.jti == jti)) is not None
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete revocations of tokens that expired more than REVOCATION_MARGIN ago; returns
+    how many. Cheap (an indexed range delete), so callers run it opportunistically."""
+    cutoff = (now or utcnow()) - timedelta(seconds=REVOCATION_MARGIN)
+    result = db.session.execute(
+        delete(RevokedAccessToken).where(RevokedAccessToken.expires_at <= cutoff)
+        .execution_options(synchronize_session=False))
+    return result.rowcount
 
 
 # --- refresh tokens ------------------------------------------------------------------------
@@ -302,7 +254,7 @@ def rotate_refresh_token(token: str, *, client_id: str,
     now = utcnow()
     if old.is_expired(now):
         raise InvalidGrant("The refresh token has expired.")
-    if old.session_id is not None and _live_session(old.session_id) is None:
+    if old.session_id is not None and sessions.live_session(old.session_id) is None:
         raise InvalidGrant("The sign-in session of this refresh token has ended.")
     if old.session_id is None and old.user_id is not None:
         user = db.session.get(User, old.user_id)
