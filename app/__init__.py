@@ -80,12 +80,12 @@ def configure_services(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app.oidc import authorize, discovery, endpoints, server, wellknown
+    from app.oidc import authorize, discovery, endpoints, server, userinfo, wellknown
     from app.web import account, auth, consent, errors, health
 
     app.extensions["tessera.oauth"] = server.build(app)
     for blueprint in (health.bp, auth.bp, account.bp, consent.bp, wellknown.bp,
-                      discovery.bp, authorize.bp, endpoints.bp):
+                      discovery.bp, authorize.bp, endpoints.bp, userinfo.bp):
         app.register_blueprint(blueprint)
     errors.register(app)
 
