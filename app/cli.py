@@ -89,7 +89,7 @@ def users() -> None:
 @click.option("--verified", is_flag=True, help="Mark the email address as verified.")
 def users_create(email, password, username, first_name, last_name, admin, verified) -> None:
     """Create a user and print it as JSON."""
-    from app.core import accounts
+    from app.core import accounts, rbac
     from app.core.context import ClientInfo
     from app.extensions import db as database
 
@@ -97,7 +97,7 @@ def users_create(email, password, username, first_name, last_name, admin, verifi
         try:
             user = accounts.create_user(
                 email=email, password=password, username=username, first_name=first_name,
-                last_name=last_name, email_verified=verified, is_admin=admin,
+                last_name=last_name, email_verified=verified, roles=("admin",) if admin else (),
                 client=ClientInfo(user_agent="tessera-cli"),
             )
             database.session.commit()
@@ -105,7 +105,7 @@ def users_create(email, password, username, first_name, last_name, admin, verifi
             database.session.rollback()
             where = f" ({error.field})" if error.field else ""
             _fail(f"{error.code}{where}: {error.message}")
-        click.echo(json.dumps(user.to_dict(), indent=2))
+        click.echo(json.dumps(user.to_dict() | {"roles": rbac.role_names(user)}, indent=2))
 
 
 def _core_failure(error: TesseraError) -> None:

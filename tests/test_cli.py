@@ -37,7 +37,7 @@ def test_users_create_prints_the_new_user_as_json(tessera, query):
     assert result.returncode == 0, result.stderr
     printed = json.loads(result.stdout)
     assert printed["email"] == "admin@example.com"
-    assert (printed["is_admin"], printed["email_verified"]) == (True, True)
+    assert (printed["roles"], printed["email_verified"]) == (["admin"], True)
     assert "password" not in json.dumps(printed)
     user = query(lambda s: s.scalar(select(User)))
     assert str(user.id) == printed["id"]

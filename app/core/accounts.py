@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.core import audit, sessions
+from app.core import audit, rbac, sessions
 from app.core.context import ClientInfo
 from app.core.errors import (
     AccountInactive,
@@ -90,7 +90,7 @@ def _personal_words(email: str, username: str | None) -> tuple[str | None, ...]:
 
 def create_user(*, email: object, password: object, username: object = None,
                 first_name: object = None, last_name: object = None, phone: object = None,
-                email_verified: bool = False, is_admin: bool = False,
+                email_verified: bool = False, roles: tuple[str, ...] = (),
                 client: ClientInfo | None = None) -> User:
     email = normalize_email(email)
     username = normalize_username(username)
@@ -104,13 +104,14 @@ def create_user(*, email: object, password: object, username: object = None,
         last_name=_clean_name(last_name, "last_name"),
         phone=_clean_phone(phone),
         email_verified=email_verified,
-        is_admin=is_admin,
     )
     _assert_unique(email=email, username=username)
     user.password_hash = services().passwords.hash(password)
     user.password_changed_at = utcnow()
     _write_unique(lambda: db.session.add(user), email=email, username=username)
     audit.record(audit.SIGNUP, user_id=user.id, client=client)
+    for role in roles:
+        rbac.assign_role(user, role, client=client)
     return user
 
 

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from app.models.app_data import UserAppData
 from app.models.audit import AuditEvent
 from app.models.authorization import (
     AuthorizationCode,
@@ -8,10 +9,12 @@ from app.models.authorization import (
     RevokedAccessToken,
 )
 from app.models.client import OAuthClient
+from app.models.rbac import Permission, Role, UserRole, role_permissions
 from app.models.session import AuthSession
 from app.models.signing_key import SigningKey
 from app.models.token import RefreshToken
 from app.models.user import User
 
 __all__ = ["AuditEvent", "AuthSession", "AuthorizationCode", "Consent", "OAuthClient",
-           "PendingAuthorization", "RefreshToken", "RevokedAccessToken", "SigningKey", "User"]
+           "PendingAuthorization", "Permission", "RefreshToken", "RevokedAccessToken", "Role",
+           "SigningKey", "User", "UserAppData", "UserRole", "role_permissions"]

@@ -1,0 +1,84 @@
+"""Role-based access control: who holds which role, and what a role permits.
+
+Permissions are named `resource:action`; a granted `*` means everything, `*:read` any
+resource's read, `users:*` any action on users. Roles are held globally or within one
+application (an OAuth client), and an application-scoped check also counts global roles.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import or_, select
+
+from app.core import audit
+from app.core.context import ClientInfo
+from app.core.errors import NotFound, ValidationError
+from app.extensions import db
+from app.models import Role, User, UserRole
+
+ROLE_ASSIGNED = "role.assigned"
+
+
+def role_by_name(name: object) -> Role:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError("A role name is required.", field="role")
+    role = db.session.scalar(select(Role).where(Role.name == name.strip().lower()))
+    if role is None:
+        raise ValidationError(f"There is no role named {name.strip()!r}.", field="role")
+    return role
+
+
+def _assignments(user_id: uuid.UUID, application_id: str | None):
+    scope = UserRole.application_id.is_(None)
+    if application_id is not None:
+        scope = or_(scope, UserRole.application_id == application_id)
+    return select(UserRole).where(UserRole.user_id == user_id, scope)
+
+
+def role_names(user: User, application_id: str | None = None) -> list[str]:
+    rows = db.session.scalars(_assignments(user.id, application_id))
+    return sorted({row.role.name for row in rows})
+
+
+def permission_names(user: User, application_id: str | None = None) -> set[str]:
+    rows = db.session.scalars(_assignments(user.id, application_id))
+    return {permission.name for row in rows for permission in row.role.permissions}
+
+
+def is_admin(user: User) -> bool:
+    return "admin" in role_names(user)
+
+
+def is_permitted(user: User, action: str, resource: str,
+                 application_id: str | None = None) -> bool:
+    action, resource = action.strip().lower(), resource.strip().lower()
+    for granted in permission_names(user, application_id):
+        if granted == "*" or granted == f"{resource}:{action}":
+            return True
+        granted_resource, _, granted_action = granted.partition(":")
+        if granted_resource == "*" and granted_action == action:
+            return True
+        if granted_action == "*" and granted_resource == resource:
+            return True
+    return False
+
+
+def assign_role(user: User, role_name: object, *, application_id: str | None = None,
+                actor: User | None = None, client: ClientInfo | None = None) -> UserRole:
+    """Give a user a role (idempotent); callers decide who may do it."""
+    if user is None:
+        raise NotFound("User not found.", field="user_id")
+    role = role_by_name(role_name)
+    existing = db.session.scalar(select(UserRole).where(
+        UserRole.user_id == user.id, UserRole.role_id == role.id,
+        UserRole.application_id.is_(None) if application_id is None
+        else UserRole.application_id == application_id))
+    if existing is not None:
+        return existing
+    assignment = UserRole(id=uuid.uuid4(), user_id=user.id, role_id=role.id, role=role,
+                          application_id=application_id)
+    db.session.add(assignment)
+    audit.record(ROLE_ASSIGNED, user_id=user.id, client=client, role=role.name,
+                 application_id=application_id, by=str(actor.id) if actor else None)
+    return assignment
