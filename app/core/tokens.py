@@ -236,6 +236,29 @@ def find_refresh_token(token: object) -> RefreshToken | None:
         RefreshToken.token_digest == _digest(token)))
 
 
+def _refresh_problem(row: RefreshToken, now: datetime) -> str | None:
+    """Why a refresh token can no longer be used, or None when it still can."""
+    if row.is_used:
+        return "The refresh token was already used."
+    if row.is_revoked:
+        return "The refresh token has been revoked."
+    if row.is_expired(now):
+        return "The refresh token has expired."
+    if row.session_id is not None and sessions.live_session(row.session_id) is None:
+        return "The sign-in session of this refresh token has ended."
+    if row.session_id is None and row.user_id is not None:
+        user = db.session.get(User, row.user_id)
+        if user is None or not user.is_active or user.is_locked:
+            return "The refresh token is invalid."
+    return None
+
+
+def refresh_token_is_active(row: RefreshToken) -> bool:
+    """Would rotating this token succeed (as far as the token itself goes)? For
+    introspection: the same checks rotate_refresh_token makes, without spending it."""
+    return _refresh_problem(row, utcnow()) is None
+
+
 def rotate_refresh_token(token: str, *, client_id: str,
                          scope: str | None = None) -> tuple[str, RefreshToken, RefreshToken]:
     """Spend a refresh token and issue its successor: (new token, new row, old row).
@@ -249,17 +272,10 @@ def rotate_refresh_token(token: str, *, client_id: str,
         raise InvalidGrant("The refresh token is invalid.")
     if old.is_used:
         _reused(old)
-    if old.is_revoked:
-        raise InvalidGrant("The refresh token has been revoked.")
     now = utcnow()
-    if old.is_expired(now):
-        raise InvalidGrant("The refresh token has expired.")
-    if old.session_id is not None and sessions.live_session(old.session_id) is None:
-        raise InvalidGrant("The sign-in session of this refresh token has ended.")
-    if old.session_id is None and old.user_id is not None:
-        user = db.session.get(User, old.user_id)
-        if user is None or not user.is_active or user.is_locked:
-            raise InvalidGrant("The refresh token is invalid.")
+    problem = _refresh_problem(old, now)
+    if problem is not None:
+        raise InvalidGrant(problem)
     if scope is not None:
         granted = set(old.scope.split())
         if not set(scope.split()) <= granted:
