@@ -1,0 +1,1 @@
+"""Tests that drive the hosted pages in Chromium (a package, so basenames may repeat)."""
