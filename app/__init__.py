@@ -56,14 +56,19 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
     from app import models  # noqa: F401  (registers every table with the metadata)
-    from app.extensions import csrf, db, limiter, login_manager, migrate
+    from app.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)
-    limiter.init_app(app)
+    # One limiter per app: limits are read from this app's configuration when its
+    # dialects are mounted, and counted in Redis when configured.
+    app.extensions["tessera.limiter"] = Limiter(get_remote_address, app=app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -80,13 +85,15 @@ def configure_services(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    from app.oidc import authorize, discovery, endpoints, server, userinfo, wellknown
+    from app.api import openapi, registry
+    from app.oidc import authorize, discovery, endpoints, logout, server, userinfo, wellknown
     from app.web import account, auth, consent, errors, health
 
     app.extensions["tessera.oauth"] = server.build(app)
     for blueprint in (health.bp, auth.bp, account.bp, consent.bp, wellknown.bp,
-                      discovery.bp, authorize.bp, endpoints.bp, userinfo.bp):
+                      discovery.bp, authorize.bp, endpoints.bp, userinfo.bp, logout.bp, openapi.bp):
         app.register_blueprint(blueprint)
+    registry.register(app)
     errors.register(app)
 
 

@@ -72,6 +72,20 @@ def _long_secret(raw: str) -> str:
 SIGNING_ALGORITHMS = ("ES256", "RS256", "EdDSA")
 
 
+def _mapping(value_parse: Callable[[str], Any], separator: str = ","):
+    """`a=1,b=2` into {"a": 1, "b": 2}."""
+    def parse(raw: str) -> dict[str, Any]:
+        result = {}
+        for item in filter(None, (part.strip() for part in raw.split(separator))):
+            key, equals, value = item.partition("=")
+            if not equals or not key.strip():
+                raise ValueError(f"expected name=value items, got {item!r}")
+            result[key.strip()] = value_parse(value.strip())
+        return result
+
+    return parse
+
+
 def _url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not value.startswith(("http://", "https://")):
@@ -131,6 +145,20 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds after sign-in at which a session ends regardless of activity."),
     Setting("TRUST_PROXY_HOPS", lambda raw: int(raw), 0,
             "Number of reverse proxies whose X-Forwarded-* headers are trusted."),
+    Setting("API_MOUNTS", str, "",
+            "Where each JSON dialect is mounted, over the defaults: e.g. "
+            "`eventchain=/v1/auth,modernauth=off`."),
+    Setting("API_TOKEN_TTLS", _mapping(_positive_int),
+            {"modernauth": 900, "cosmicsync": 3600, "apiauth": 30 * 24 * 3600, "apiv1": 900,
+             "eventchain": 3600},
+            "Access-token lifetime per dialect in seconds, e.g. `modernauth=900,apiv1=600`; "
+            "defaults follow each document."),
+    Setting("API_EXPIRED_TOKEN_GRACE", _positive_int, 7 * 24 * 3600,
+            "How long after expiry cosmicsync may still refresh with an expired access token "
+            "(its session must be live)."),
+    Setting("API_RATE_LIMITS", _mapping(str, separator=";"), {},
+            "Overrides of the documented JSON API rate limits, e.g. "
+            "`modernauth.login=20 per 15 minutes;eventchain.register=10 per hour`."),
     Setting("PKCE_REQUIRED", _bool, True,
             "Require PKCE (S256) from confidential clients too; public clients always need it."),
     Setting("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
@@ -193,6 +221,11 @@ def load_settings(environ: dict[str, str] | None = None,
             raise ConfigError(f"{setting.env}={raw!r} is invalid: {exc}") from None
     for key, value in overrides.items():
         values.setdefault(key, value)
+    defaults_of_maps = {s.name: s.default for s in SETTINGS if isinstance(s.default, dict)}
+    for name, default in defaults_of_maps.items():
+        # A partial override (one dialect's TTL) keeps the other defaults.
+        if values[name] is not default:
+            values[name] = {**default, **values[name]}
 
     production = values["ENV"] == "production"
     if not values["SECRET_KEY"]:

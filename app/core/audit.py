@@ -35,11 +35,17 @@ def record(event: str, *, user_id: uuid.UUID | None = None,
     return entry
 
 
-def events_for_user(user_id: uuid.UUID, limit: int = 50) -> list[AuditEvent]:
+LOGIN_EVENTS = (LOGIN_SUCCEEDED, LOGIN_FAILED, LOGOUT, SESSION_ENDED)
+
+
+def events_for_user(user_id: uuid.UUID, *, kinds: tuple[str, ...] | None = None,
+                    limit: int = 50) -> list[AuditEvent]:
     query = (
         select(AuditEvent)
         .where(AuditEvent.user_id == user_id)
         .order_by(AuditEvent.created_at.desc())
         .limit(limit)
     )
+    if kinds:
+        query = query.where(AuditEvent.event.in_(kinds))
     return list(db.session.scalars(query))

@@ -13,6 +13,8 @@ from flask import Flask, current_app
 from app.core import clients
 from app.oidc import token_response
 from app.oidc.client_assertion import ClientAssertion
+from app.oidc.endpoints_introspection import IntrospectionEndpoint
+from app.oidc.endpoints_revocation import RevocationEndpoint
 from app.oidc.grants.authorization_code import AuthorizationCodeGrant
 from app.oidc.grants.client_credentials import ClientCredentialsGrant
 from app.oidc.grants.refresh_token import RefreshTokenGrant
@@ -47,17 +49,11 @@ def build(app: Flask) -> TesseraAuthorizationServer:
     server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)
-    _register_optional_endpoints(server)
+    _register_endpoints(server)
     return server
 
 
-def _register_optional_endpoints(server: TesseraAuthorizationServer) -> None:
-    # TEMPORARY while the endpoint modules are being written.
-    try:
-        from app.oidc.endpoints_introspection import IntrospectionEndpoint
-        from app.oidc.endpoints_revocation import RevocationEndpoint
-    except ImportError:
-        return
+def _register_endpoints(server: TesseraAuthorizationServer) -> None:
     server.register_endpoint(IntrospectionEndpoint)
     server.register_endpoint(RevocationEndpoint)
 

@@ -78,6 +78,13 @@ def _core_error(error: TesseraError):
 
 
 def _http_error(error: HTTPException):
+    # Flask routes 404 and 405 before any blueprint handler runs: answer them in the
+    # envelope of the JSON dialect that owns the path.
+    from app.api.registry import dialect_for_path
+
+    dialect = dialect_for_path(current_app, request.path)
+    if dialect is not None:
+        return dialect.http_error(error)
     db.session.rollback()
     status = error.code or 500
     headers = {}

@@ -1,0 +1,75 @@
+"""What every dialect shares: reading a JSON body against a schema, and the bearer token.
+
+Validation errors name the offending field in the document's own spelling (the schema's
+alias), so each dialect can put it in its envelope.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from flask import request
+from pydantic import BaseModel, ConfigDict
+from pydantic import ValidationError as SchemaError
+
+from app.core import api_logins
+from app.core.errors import ValidationError
+from app.web.client import client_info
+
+MAX_BODY_BYTES = 64 * 1024
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of request schemas: strict types, unknown fields refused, sizes bounded."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=False,
+                              str_max_length=4096)
+
+
+class Reply(BaseModel):
+    """Base of response schemas (documentation only; views return plain dicts)."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+def read_json(model: type[Model], *, optional: bool = False) -> Model:
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ValidationError("The request body is too large.", field="body")
+    if not raw.strip():
+        if optional:
+            return model.model_validate({})
+        raise ValidationError("A JSON body is required.", field="body")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError("The request body is not valid JSON.", field="body") from None
+    if not isinstance(data, dict):
+        raise ValidationError("The request body must be a JSON object.", field="body")
+    try:
+        return model.model_validate(data)
+    except SchemaError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "body"
+        messages = {"missing": "This field is required.",
+                    "extra_forbidden": "This field is not allowed."}
+        message = messages.get(first["type"], first["msg"])
+        raise ValidationError(f"{field}: {message}", field=field) from None
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def principal() -> api_logins.Principal:
+    """The caller, from `Authorization: Bearer`; raises Unauthenticated / InvalidToken."""
+    return api_logins.authenticate(bearer_token())
+
+
+__all__ = ["Body", "Reply", "bearer_token", "client_info", "principal", "read_json"]

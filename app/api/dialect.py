@@ -1,0 +1,117 @@
+"""A dialect: the routes of one document, its error envelope, and its rate limits.
+
+Views are registered on a Dialect object (which remembers their schemas for OpenAPI) and
+turned into a fresh blueprint for each app, mounted where configuration says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from app.core.errors import RateLimited, TesseraError
+from app.extensions import db
+from app.web.errors import settle
+
+# error_body(status, code, message, field) -> JSON-able body in the document's envelope
+ErrorBody = Callable[[int, str, str, str | None], dict]
+
+
+@dataclass
+class Route:
+    rule: str
+    methods: list[str]
+    view: Callable
+    name: str
+    summary: str = ""
+    request: type | None = None
+    response: type | None = None
+    status: int = 200
+    auth: bool = False
+    limit: str | None = None  # a key into the dialect's rate-limit table
+
+
+@dataclass
+class Dialect:
+    id: str
+    title: str
+    default_mount: str
+    error_body: ErrorBody
+    # core error code -> (status, the document's own code); absent codes keep core's.
+    errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    rate_limits: dict[str, str] = field(default_factory=dict)
+    routes: list[Route] = field(default_factory=list)
+
+    def route(self, rule: str, methods: list[str] | str = "GET", *, summary: str = "",
+              request: type | None = None, response: type | None = None, status: int = 200,
+              auth: bool = False, limit: str | None = None):
+        def register(view: Callable) -> Callable:
+            self.routes.append(Route(rule=rule, methods=[methods] if isinstance(methods, str)
+                                     else list(methods), view=view, name=view.__name__,
+                                     summary=summary, request=request, response=response,
+                                     status=status, auth=auth, limit=limit))
+            return view
+
+        return register
+
+    # --- errors --------------------------------------------------------------------------
+
+    def error_response(self, status: int, code: str, message: str,
+                       field_name: str | None = None, headers: dict | None = None):
+        status, code = self.errors.get(code, (status, code))
+        response = jsonify(self.error_body(status, code, message, field_name))
+        response.status_code = status
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    def _core_error(self, error: TesseraError):
+        settle(error)
+        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) \
+            else None
+        return self.error_response(error.status, error.code, error.message, error.field,
+                                   headers)
+
+    def http_error(self, error: HTTPException):
+        db.session.rollback()
+        status = error.code or 500
+        codes = {400: "validation", 401: "unauthenticated", 403: "forbidden",
+                 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+                 429: "rate_limited"}
+        messages = {404: "No such endpoint.", 405: "Method not allowed.",
+                    413: "The request body is too large.",
+                    429: "Too many requests. Try again later."}
+        headers = {}
+        if status == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return self.error_response(status, codes.get(status, "error"),
+                                   messages.get(status, "The request could not be completed."),
+                                   None, headers)
+
+    # --- the blueprint -----------------------------------------------------------------
+
+    def limit_for(self, app: Flask, key: str | None) -> str | None:
+        if key is None:
+            return None
+        return app.config["API_RATE_LIMITS"].get(f"{self.id}.{key}", self.rate_limits.get(key))
+
+    def blueprint(self, app: Flask, mount: str) -> Blueprint:
+        from app.extensions import csrf
+
+        prefix = "" if mount == "/" else mount
+        bp = Blueprint(f"api_{self.id}", __name__, url_prefix=prefix or None)
+        limiter = app.extensions["tessera.limiter"]
+        for route in self.routes:
+            view = route.view
+            limit = self.limit_for(app, route.limit)
+            if limit:
+                view = limiter.limit(limit, scope=f"{self.id}.{route.limit}")(view)
+            bp.add_url_rule(route.rule, endpoint=route.name, view_func=view,
+                            methods=route.methods)
+        bp.register_error_handler(TesseraError, self._core_error)
+        bp.register_error_handler(HTTPException, self.http_error)
+        csrf.exempt(bp)
+        return bp

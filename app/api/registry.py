@@ -1,0 +1,94 @@
+"""Which dialects are mounted where (TESSERA_API_MOUNTS), and which one owns a path.
+
+Defaults follow api-docs/README.md. A path that two mounted dialects would both claim is
+a start-up error, so one document can never silently shadow another.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from flask import Flask
+
+from config.settings import ConfigError
+
+DIALECT_IDS = ("cosmicsync", "apiauth", "apiv1", "eventchain", "modernauth")
+
+
+def load(dialect_id: str):
+    return importlib.import_module(f"app.api.dialects.{dialect_id}").dialect
+
+
+def parse_mounts(raw: str) -> dict[str, str | None]:
+    """`eventchain=/v1/auth,modernauth=off` over the defaults; None means switched off."""
+    mounts: dict[str, str | None] = {i: load(i).default_mount for i in DIALECT_IDS}
+    for item in filter(None, (part.strip() for part in (raw or "").split(","))):
+        name, _, value = item.partition("=")
+        name, value = name.strip(), value.strip()
+        if name not in mounts:
+            raise ConfigError(f"TESSERA_API_MOUNTS names an unknown dialect {name!r}; "
+                              f"known: {', '.join(DIALECT_IDS)}")
+        if value.lower() == "off":
+            mounts[name] = None
+        elif value.startswith("/") and "//" not in value and " " not in value:
+            mounts[name] = value.rstrip("/") or "/"
+        else:
+            raise ConfigError(f"TESSERA_API_MOUNTS: {name}={value!r} must be a path "
+                              "starting with / or 'off'")
+    return mounts
+
+
+def _claimed_paths(dialect, mount: str) -> set[tuple[str, str]]:
+    prefix = "" if mount == "/" else mount
+    return {(method, prefix + route.rule) for route in dialect.routes
+            for method in route.methods}
+
+
+def check_conflicts(mounts: dict[str, str | None], app_paths: set[str]) -> None:
+    claimed: dict[tuple[str, str], str] = {}
+    for dialect_id, mount in mounts.items():
+        if mount is None:
+            continue
+        for method, path in sorted(_claimed_paths(load(dialect_id), mount)):
+            other = claimed.get((method, path))
+            if other is not None:
+                raise ConfigError(f"TESSERA_API_MOUNTS: {method} {path} is claimed by both "
+                                  f"{other} and {dialect_id}; mount one elsewhere or off")
+            if path in app_paths:
+                raise ConfigError(f"TESSERA_API_MOUNTS: {path} of {dialect_id} collides "
+                                  "with one of Tessera's own pages")
+            claimed[(method, path)] = dialect_id
+
+
+def register(app: Flask) -> None:
+    mounts = parse_mounts(app.config["API_MOUNTS"])
+    app_paths = {rule.rule for rule in app.url_map.iter_rules()}
+    check_conflicts(mounts, app_paths)
+    active = {}
+    for dialect_id, mount in mounts.items():
+        if mount is None:
+            continue
+        dialect = load(dialect_id)
+        app.register_blueprint(dialect.blueprint(app, mount))
+        active[dialect_id] = mount
+    app.extensions["tessera.api_mounts"] = active
+
+
+def dialect_for_path(app: Flask, path: str):
+    """The mounted dialect whose routes own this path (longest mount wins), or None.
+
+    A dialect mounted at / (cosmicsync) owns only the first segments its routes use.
+    """
+    best, best_length = None, -1
+    for dialect_id, mount in app.extensions.get("tessera.api_mounts", {}).items():
+        dialect = load(dialect_id)
+        if mount == "/":
+            heads = {"/" + route.rule.strip("/").split("/")[0] for route in dialect.routes}
+            owned = any(path == head or path.startswith(head + "/") for head in heads)
+            length = 0
+        else:
+            owned = path == mount or path.startswith(mount + "/")
+            length = len(mount)
+        if owned and length > best_length:
+            best, best_length = dialect, length
+    return best
