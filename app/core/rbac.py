@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import NotFound, ValidationError
+from app.core.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
 from app.models import Role, User, UserRole
 
@@ -82,3 +82,24 @@ def assign_role(user: User, role_name: object, *, application_id: str | None = N
     audit.record(ROLE_ASSIGNED, user_id=user.id, client=client, role=role.name,
                  application_id=application_id, by=str(actor.id) if actor else None)
     return assignment
+
+
+def registration_roles(requested: object, *, self_service: tuple[str, ...], default: str,
+                       actor: User | None) -> tuple[str, ...]:
+    """The roles a new account may start with.
+
+    Anyone may pick one of the dialect's self-service roles; any other role (admin above
+    all) only an administrator's token may grant. A document that lets a registrant ask
+    for `admin` keeps its shape, but the request is refused unless an admin makes it.
+    """
+    if requested is None or requested == "":
+        return (default,) if default else ()
+    if not isinstance(requested, str):
+        raise ValidationError("role must be a string.", field="role")
+    role = role_by_name(requested).name
+    if role in self_service:
+        return (role,)
+    if actor is None or not is_admin(actor):
+        raise Forbidden(f"Only an administrator may create an account with role {role!r}.",
+                        field="role")
+    return (role,)
