@@ -33,7 +33,9 @@ def configure_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
     https = settings["ISSUER"].startswith("https://")
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        # No pre-ping: it costs a round trip per checkout on the token hot path. A dropped
+        # connection fails one request and SQLAlchemy then refreshes the whole pool.
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_recycle": 1800},
         SECURE_COOKIES=https,
         # Flask's own signed cookie carries only the CSRF token and flashed messages.
         SESSION_COOKIE_NAME="__Host-tessera_state" if https else "tessera_state",

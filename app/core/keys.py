@@ -41,6 +41,7 @@ _KEY_SHAPES = {"RS256": ("RSA", 2048), "ES256": ("EC", "P-256"), "EdDSA": ("OKP"
 # Served from memory, but short enough that a rotation on another instance shows up quickly.
 JWKS_CACHE_SECONDS = 30
 _CACHE = "tessera.jwks"
+_ACTIVE_CACHE = "tessera.active_kids"
 
 # joserfc flags "EdDSA" as superseded by RFC 9864's "Ed25519". Relying parties know "EdDSA"
 # (OIDC discovery lists it) and few know "Ed25519" yet, so Tessera publishes EdDSA on
@@ -156,9 +157,15 @@ def _decrypt(row: SigningKey) -> Key:
     return import_key(json.loads(plain))
 
 
-def signing_key(alg: str) -> tuple[str, Key]:
-    """(kid, private key) of the active key for an algorithm, creating keys if there are none."""
-    _check_alg(alg)
+def _active_kid(alg: str) -> str:
+    """The active kid for an algorithm, remembered as long as the published-key cache.
+
+    Signing is the hot path of every token; after a rotation elsewhere this instance may
+    sign with the just-retired key for a few seconds, which verifies for its whole grace.
+    """
+    cached = current_app.extensions.get(_ACTIVE_CACHE)
+    if cached is not None and cached[0] > time.monotonic() and alg in cached[1]:
+        return cached[1][alg]
     kid = db.session.scalar(
         select(SigningKey.kid).where(SigningKey.alg == alg, SigningKey.state == ACTIVE))
     if kid is None:
@@ -167,6 +174,16 @@ def signing_key(alg: str) -> tuple[str, Key]:
             select(SigningKey.kid).where(SigningKey.alg == alg, SigningKey.state == ACTIVE))
         if kid is None:  # pragma: no cover - ensure_keys guarantees one
             raise KeyUnavailable(f"no active {alg} signing key")
+    kids = cached[1] if cached is not None and cached[0] > time.monotonic() else {}
+    current_app.extensions[_ACTIVE_CACHE] = (time.monotonic() + JWKS_CACHE_SECONDS,
+                                             {**kids, alg: kid})
+    return kid
+
+
+def signing_key(alg: str) -> tuple[str, Key]:
+    """(kid, private key) of the active key for an algorithm, creating keys if there are none."""
+    _check_alg(alg)
+    kid = _active_kid(alg)
     key = _private_keys.get(kid)
     if key is None:
         key = _decrypt(db.session.get(SigningKey, kid))
@@ -217,8 +234,9 @@ def _published() -> dict[str, _Published]:
 
 
 def invalidate_cache() -> None:
-    """Forget this app's published-key cache (after a change, or when a test moves time)."""
+    """Forget this app's key caches (after a change, or when a test moves time)."""
     current_app.extensions.pop(_CACHE, None)
+    current_app.extensions.pop(_ACTIVE_CACHE, None)
 
 
 def jwks() -> dict:
