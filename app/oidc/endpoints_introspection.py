@@ -39,15 +39,9 @@ class FoundToken:
     def is_refresh_token(self) -> bool:
         return self.row is not None
 
-    # The parts of Authlib's TokenMixin its endpoints call.
     def check_client(self, client) -> bool:
+        """Was this token issued to this client?"""
         return self.client_id is not None and self.client_id == client.get_client_id()
-
-    def is_expired(self) -> bool:
-        return not self.active
-
-    def is_revoked(self) -> bool:
-        return not self.active
 
 
 def find_token(value: object) -> FoundToken | None:
