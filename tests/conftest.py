@@ -28,6 +28,8 @@ from app.extensions import db
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
 DEFAULT_PASSWORD = "correct horse battery staple"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# Tables whose rows come from migrations; the per-test clean-up keeps them.
+SEEDED_TABLES = {"alembic_version", "roles", "permissions", "role_permissions"}
 
 
 def _env(name: str) -> str:
@@ -103,11 +105,13 @@ class Database:
             return
         with self.engine.begin() as connection:
             tables = connection.execute(text(
-                "SELECT tablename FROM pg_tables WHERE schemaname = :schema "
-                "AND tablename <> 'alembic_version'"), {"schema": self.schema}).scalars().all()
-            if tables:
-                names = ", ".join(f'"{name}"' for name in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                "SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                {"schema": self.schema}).scalars().all()
+            names = ", ".join(f'"{name}"' for name in tables if name not in SEEDED_TABLES)
+            if names:
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY"))
+            # Migrations seed the system roles; anything a test added goes.
+            connection.execute(text("DELETE FROM roles WHERE NOT is_system"))
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ import pytest
 from app.api import registry
 from config.settings import ConfigError
 from tests.conftest import DEFAULT_PASSWORD, IN_CI
-from tests.system_roles import restore_system_roles
 
 ENDPOINTS_TSV = Path(__file__).resolve().parents[1].parent / "shared" / "api-docs" \
     / "endpoints.tsv"
@@ -163,7 +162,6 @@ def test_eventchain_moves_to_its_documented_base_when_modernauth_is_off(app_fact
                                                                         monkeypatch):
     monkeypatch.setenv("TESSERA_API_MOUNTS", "eventchain=/v1/auth,modernauth=off")
     app = app_factory()
-    restore_system_roles(app)
     client = app.test_client()
     registered = client.post("/v1/auth/register", json={
         "email": "ada@example.com", "password": DEFAULT_PASSWORD, "firstName": "Ada",

@@ -5,7 +5,6 @@ from sqlalchemy import update
 
 from app.models import User
 from tests.conftest import DEFAULT_PASSWORD
-from tests.system_roles import restore_system_roles
 
 BASE = "/eventchain/v1/auth"
 NEW_PASSWORD = "a completely new phrase"
@@ -50,11 +49,6 @@ def error(response, status, code, field=None):
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert body["error"]["details"] == ({"field": field} if field else {})
     return body["error"]
-
-
-@pytest.fixture(autouse=True)
-def system_roles(app):
-    restore_system_roles(app)
 
 
 @pytest.fixture
