@@ -6,16 +6,18 @@ import re
 import uuid
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.core import audit, rbac, sessions
+from app.core import audit, rbac, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import (
     AccountInactive,
     AccountLocked,
     EmailTaken,
+    Forbidden,
     InvalidCredentials,
+    NotFound,
     RateLimited,
     UsernameTaken,
     ValidationError,
@@ -233,4 +235,105 @@ def change_password(user: User, *, current_password: object, new_password: objec
                  client=client)
     sessions.end_all_sessions(user, reason="password_changed", client=client,
                               except_session_id=keep_session_id)
+    return user
+
+
+def _login_throttle_key(email: str) -> str:
+    """The per-account key authenticate() counts failed attempts under."""
+    return email.strip().lower()[:254]
+
+
+def reset_login_throttle(email: str) -> None:
+    """Forget the failed-login count of one email (the per-IP count is left alone)."""
+    services().throttle.reset(setting("LOGIN_ACCOUNT_LIMIT"), "login", "account",
+                              _login_throttle_key(email))
+
+
+def deactivate(user: User, *, client: ClientInfo) -> int:
+    """Switch the account off: it cannot sign in, and every session and token ends now.
+
+    Returns how many sessions were ended. Only an administrator can switch it back on.
+    """
+    user.is_active = False
+    audit.record(audit.ACCOUNT_DEACTIVATED, user_id=user.id, client=client)
+    count = sessions.end_all_sessions(user, reason="account_deactivated", client=client)
+    tokens.revoke_for_user(user.id, "account_deactivated")
+    return count
+
+
+def _remove_rows(table: Table, where, depth: int = 0) -> None:
+    """Delete rows and apply every ON DELETE rule that points at them, as the database would.
+
+    SQLite enforces foreign keys only with PRAGMA foreign_keys, which is off by default, so
+    the rules declared on the models are carried out here on every database: CASCADE
+    deletes the referring rows (recursively), SET NULL clears the reference.
+    """
+    if depth > 8:
+        raise RuntimeError("foreign keys nest too deeply to delete by hand")
+    for other in db.metadata.sorted_tables:
+        for fk in other.foreign_keys:
+            if fk.column.table is not table:
+                continue
+            referenced = select(fk.column).where(where)
+            rule = (fk.ondelete or "").upper()
+            if rule == "CASCADE" and other is not table:
+                _remove_rows(other, fk.parent.in_(referenced), depth + 1)
+            elif rule == "SET NULL":
+                db.session.execute(update(other).where(fk.parent.in_(referenced))
+                                   .values({fk.parent.name: None}))
+    db.session.execute(delete(table).where(where))
+
+
+def delete_account(user: User, *, password: object, client: ClientInfo) -> None:
+    """Delete the account after re-checking its password, with everything that is its own.
+
+    Sessions, tokens, roles, consents and application data go with it; the audit log stays,
+    its events no longer pointing at anyone (user_id NULL), the deletion event included.
+    """
+    if not isinstance(password, str) or not password:
+        raise ValidationError("Password is required.", field="password")
+    if not services().passwords.verify(user.password_hash, password):
+        raise WrongPassword("The password is incorrect.", field="password")
+    user_id = user.id
+    sessions.end_all_sessions(user, reason="account_deleted", client=client)
+    audit.record(audit.ACCOUNT_DELETED, user_id=user_id, client=client,
+                 former_user_id=str(user_id))
+    db.session.flush()
+    users = User.__table__
+    _remove_rows(users, users.c.id == user_id)
+    # Rows loaded before the delete are gone; nothing may write them back.
+    db.session.expire_all()
+
+
+def _resolve_unlock_target(target: User | uuid.UUID | str | None, actor: User) -> User | None:
+    if target is None or isinstance(target, User):
+        return target or actor
+    if isinstance(target, uuid.UUID):
+        return get_user(target)
+    return find_by_email(normalize_email(target))
+
+
+def unlock(target: User | uuid.UUID | str | None, *, actor: User,
+           client: ClientInfo) -> User:
+    """Clear a failed-login lockout.
+
+    With no target (or the actor themself) only the actor's own login throttle is reset: a
+    locked account cannot hold a token, and no one lifts their own administrative lock.
+    Anyone else's account (by User, id or email) only an administrator may unlock; it gets
+    is_locked cleared and its throttle reset. A non-admin naming anyone else gets the same
+    Forbidden whether or not the account exists, so the answer reveals nothing.
+    """
+    user = _resolve_unlock_target(target, actor)
+    is_self = user is not None and user.id == actor.id
+    if not is_self and not rbac.is_admin(actor):
+        raise Forbidden("Only an administrator may unlock another account.")
+    if user is None:
+        raise NotFound("User not found.")
+    was_locked = user.is_locked
+    if not is_self:
+        user.is_locked = False
+    reset_login_throttle(user.email)
+    audit.record(audit.ACCOUNT_UNLOCKED, user_id=user.id, client=client,
+                 by=str(actor.id), scope="self" if is_self else "admin",
+                 was_locked=was_locked)
     return user

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import accounts, consents, sessions, tokens
 from app.core.context import ClientInfo
-from app.core.errors import InvalidGrant, InvalidToken, Unauthenticated
+from app.core.errors import InvalidGrant, InvalidToken, Unauthenticated, ValidationError
 from app.core.services import setting
 from app.extensions import db
 from app.models import AuthSession, OAuthClient, User
@@ -147,6 +147,28 @@ def logout_with_refresh_token(refresh_token: object, *, dialect: str,
     if session is not None:
         sessions.end_session(session, reason="logout", client=client)
     tokens.revoke_for_session(row.session_id, "logout")
+
+
+def logout_with_either(access_token: str | None, refresh_token: object, *, dialect: str,
+                       client: ClientInfo) -> None:
+    """Logout for documents whose body names a refresh token, with a bearer token welcome.
+
+    The refresh token, when given, is authoritative: its session ends even if a stale
+    access token rides along (which is then ignored). Without one, the bearer token must be
+    valid and its session ends.
+    """
+    if refresh_token is None and not access_token:
+        raise ValidationError("A refresh token is required.", field="refreshToken")
+    if refresh_token is not None:
+        logout_with_refresh_token(refresh_token, dialect=dialect, client=client)
+    if access_token:
+        try:
+            caller = authenticate(access_token)
+        except InvalidToken:
+            if refresh_token is None:
+                raise
+            return
+        logout(caller, client=client)
 
 
 def revoke_all_sessions(user: User, *, client: ClientInfo) -> int:

@@ -49,3 +49,7 @@ def events_for_user(user_id: uuid.UUID, *, kinds: tuple[str, ...] | None = None,
     if kinds:
         query = query.where(AuditEvent.event.in_(kinds))
     return list(db.session.scalars(query))
+
+ACCOUNT_DEACTIVATED = "account.deactivated"
+ACCOUNT_DELETED = "account.deleted"
+ACCOUNT_UNLOCKED = "account.unlocked"
