@@ -28,6 +28,7 @@ class Route:
     name: str
     summary: str = ""
     request: type | None = None
+    body_required: bool = True
     response: type | None = None
     status: int = 200
     auth: bool = False
@@ -46,12 +47,14 @@ class Dialect:
     routes: list[Route] = field(default_factory=list)
 
     def route(self, rule: str, methods: list[str] | str = "GET", *, summary: str = "",
-              request: type | None = None, response: type | None = None, status: int = 200,
-              auth: bool = False, limit: str | None = None):
+              request: type | None = None, body_required: bool = True,
+              response: type | None = None, status: int = 200, auth: bool = False,
+              limit: str | None = None):
         def register(view: Callable) -> Callable:
             self.routes.append(Route(rule=rule, methods=[methods] if isinstance(methods, str)
                                      else list(methods), view=view, name=view.__name__,
-                                     summary=summary, request=request, response=response,
+                                     summary=summary, request=request,
+                                     body_required=body_required, response=response,
                                      status=status, auth=auth, limit=limit))
             return view
 

@@ -51,7 +51,7 @@ def document(dialect_id: str) -> dict:
             if params:
                 operation["parameters"] = params
             if route.request is not None:
-                operation["requestBody"] = {"required": True, "content": {
+                operation["requestBody"] = {"required": route.body_required, "content": {
                     "application/json": {"schema": _schema(route.request, components)}}}
             if route.auth:
                 operation["security"] = [{"bearer": []}]

@@ -203,7 +203,7 @@ def login():
 
 
 @dialect.route("/logout", "POST", summary="Log out: end the refresh token's session",
-               request=LogoutBody, response=EmptyEnvelope)
+               request=LogoutBody, body_required=False, response=EmptyEnvelope)
 def logout():
     body = read_json(LogoutBody, optional=True)
     api_logins.logout_with_either(bearer_token(), body.refreshToken, dialect=dialect.id,
@@ -280,7 +280,7 @@ def _unlock_target(body: UnlockBody) -> uuid.UUID | str | None:
 
 @dialect.route("/unlock-account", "POST",
                summary="Reset your own failed-login lockout; an admin may name another account",
-               request=UnlockBody, response=UserEnvelope, auth=True)
+               request=UnlockBody, body_required=False, response=UserEnvelope, auth=True)
 def unlock_account():
     caller = principal()
     body = read_json(UnlockBody, optional=True)
