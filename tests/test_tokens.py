@@ -324,7 +324,7 @@ def test_purge_drops_only_revocations_past_their_margin(app, grant):
             tokens.revoke_access_token(claims)
         db.session.add(RevokedAccessToken(
             jti=ancient["jti"],
-            expires_at=utcnow() - timedelta(seconds=tokens.REVOCATION_MARGIN + 5)))
+            expires_at=utcnow() - timedelta(seconds=tokens.revocation_margin() + 5)))
         db.session.commit()
         assert tokens.purge_expired() == 1
         left = set(db.session.scalars(select(RevokedAccessToken.jti)))
@@ -333,7 +333,7 @@ def test_purge_drops_only_revocations_past_their_margin(app, grant):
 
 def test_revoking_a_token_long_expired_stores_nothing(app, grant):
     with app.app_context():
-        _, claims = issue(grant, lifetime=-(tokens.REVOCATION_MARGIN + 10))
+        _, claims = issue(grant, lifetime=-(tokens.revocation_margin() + 10))
         tokens.revoke_access_token(claims)
         assert db.session.scalar(select(RevokedAccessToken)) is None
 

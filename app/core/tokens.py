@@ -87,8 +87,8 @@ def verify_access_token(token: str, *, audience: str | None = None, leeway: int 
     allow_expired_for: seconds past exp during which an otherwise valid token is still
     accepted (for the few callers that deliberately allow that, e.g. refresh-with-expired).
     """
-    if allow_expired_for > REVOCATION_MARGIN:
-        raise ValueError(f"allow_expired_for may not exceed {REVOCATION_MARGIN} seconds")
+    if allow_expired_for > revocation_margin():
+        raise ValueError(f"allow_expired_for may not exceed {revocation_margin()} seconds")
     header, claims = signed_jwt.verify(token, what="access token")
     typ = header.get("typ")
     if not isinstance(typ, str) or typ.lower() not in (AT_JWT_TYP,
@@ -151,10 +151,15 @@ def _check_consent(claims: dict) -> None:
 # --- revoking one access token --------------------------------------------------------------
 # Ending the session stops every token of a session. A single token (RFC 7009 revocation, or
 # one issued for a replayed authorization code) is refused by jti. The row is kept until
-# REVOCATION_MARGIN past the token's exp, so a caller that accepts recently expired tokens
-# cannot revive a revoked one; purge_expired() drops rows after that. In the database, so
-# every instance refuses the token and a restart forgets nothing.
-REVOCATION_MARGIN = 24 * 3600
+# revocation_margin() past the token's exp, so a caller that accepts recently expired tokens
+# (cosmicsync's refresh, within API_EXPIRED_TOKEN_GRACE) cannot revive a revoked one;
+# purge_expired() drops rows after that. In the database, so every instance refuses the
+# token and a restart forgets nothing.
+MIN_REVOCATION_MARGIN = 24 * 3600
+
+
+def revocation_margin() -> int:
+    return max(MIN_REVOCATION_MARGIN, setting("API_EXPIRED_TOKEN_GRACE"))
 
 
 def revoke_access_token(claims: dict) -> None:
@@ -166,7 +171,7 @@ def revoke_access_token(claims: dict) -> None:
     if (not isinstance(jti, str) or not jti or len(jti) > 64
             or not isinstance(exp, int | float) or isinstance(exp, bool)):
         raise ValueError("revoke_access_token needs the token's jti and exp")
-    if exp + REVOCATION_MARGIN <= time.time():
+    if exp + revocation_margin() <= time.time():
         return  # no check accepts it any more
     purge_expired()
     if _is_revoked(jti):
@@ -190,9 +195,9 @@ def _is_revoked(jti: object) -> bool:
 
 
 def purge_expired(now: datetime | None = None) -> int:
-    """Delete revocations of tokens that expired more than REVOCATION_MARGIN ago; returns
+    """Delete revocations of tokens that expired more than revocation_margin() ago; returns
     how many. Cheap (an indexed range delete), so callers run it opportunistically."""
-    cutoff = (now or utcnow()) - timedelta(seconds=REVOCATION_MARGIN)
+    cutoff = (now or utcnow()) - timedelta(seconds=revocation_margin())
     result = db.session.execute(
         delete(RevokedAccessToken).where(RevokedAccessToken.expires_at <= cutoff)
         .execution_options(synchronize_session=False))
