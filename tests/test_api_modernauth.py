@@ -129,3 +129,24 @@ def test_login_rate_limit_has_headers_and_429(app_factory):
     third = login(client)
     assert third.status_code == 429 and third.get_json()["error"] == "rate_limited"
     assert int(third.headers["Retry-After"]) > 0
+
+
+def test_an_oidc_token_of_a_third_party_app_is_refused_by_the_json_api(app, client,
+                                                                      make_user):
+    from tests.conftest import login as page_login
+    from tests.flow import exchange, follow_to_code, make_client, pkce_pair
+
+    user = make_user()
+    page_login(client, user["email"])
+    rp = make_client(app, name="Third party")
+    verifier, challenge = pkce_pair()
+    code = follow_to_code(client, rp, challenge)["code"]
+    oidc_token = exchange(client, rp, code, verifier).get_json()["access_token"]
+    response = client.get(f"{BASE}/auth/me", headers={"Authorization": f"Bearer {oidc_token}"})
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_token"
+
+
+def test_a_deeply_nested_body_is_a_400_not_a_crash(client):
+    response = client.post(f"{BASE}/auth/login", data="[" * 50_000,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 400 and response.get_json()["field"] == "body"

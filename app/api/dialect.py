@@ -29,6 +29,7 @@ class Route:
     summary: str = ""
     request: type | None = None
     body_required: bool = True
+    query: type | None = None
     response: type | None = None
     status: int = 200
     auth: bool = False
@@ -48,13 +49,15 @@ class Dialect:
 
     def route(self, rule: str, methods: list[str] | str = "GET", *, summary: str = "",
               request: type | None = None, body_required: bool = True,
+              query: type | None = None,
               response: type | None = None, status: int = 200, auth: bool = False,
               limit: str | None = None):
         def register(view: Callable) -> Callable:
             self.routes.append(Route(rule=rule, methods=[methods] if isinstance(methods, str)
                                      else list(methods), view=view, name=view.__name__,
                                      summary=summary, request=request,
-                                     body_required=body_required, response=response,
+                                     body_required=body_required, query=query,
+                                     response=response,
                                      status=status, auth=auth, limit=limit))
             return view
 

@@ -34,6 +34,10 @@ def document(dialect_id: str) -> dict:
         path = prefix + PATH_PARAM.sub(r"{\1}", route.rule)
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in PATH_PARAM.findall(route.rule)]
+        if route.query is not None:
+            params += [{"name": spec.alias or name, "in": "query",
+                        "required": spec.is_required(), "schema": {"type": "string"}}
+                       for name, spec in route.query.model_fields.items()]
         for method in route.methods:
             success = {"description": route.summary or "Success"}
             if route.response is not None:

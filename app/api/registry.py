@@ -10,9 +10,8 @@ import importlib
 
 from flask import Flask
 
+from app.core.api_logins import API_DIALECTS as DIALECT_IDS
 from config.settings import ConfigError
-
-DIALECT_IDS = ("cosmicsync", "apiauth", "apiv1", "eventchain", "modernauth")
 
 
 def load(dialect_id: str):

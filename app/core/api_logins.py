@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import AuthSession, OAuthClient, User
 
 API_SCOPE = "openid profile email"
+API_DIALECTS = ("cosmicsync", "apiauth", "apiv1", "eventchain", "modernauth")
 
 
 @dataclass
@@ -41,6 +42,11 @@ class Principal:
 
 def api_client_id(dialect: str) -> str:
     return f"tessera-{dialect}"
+
+
+# Only tokens the JSON API itself issued speak to it: an access token a third-party app got
+# through OIDC (for `profile email`, say) must not change passwords or delete accounts.
+API_CLIENT_IDS = frozenset(api_client_id(dialect) for dialect in API_DIALECTS)
 
 
 def _api_client(dialect: str) -> OAuthClient:
@@ -117,6 +123,8 @@ def refresh_with_access_token(access_token: str, *, dialect: str) -> IssuedToken
     session = sessions.live_session(claims["sid"])
     if session is None:
         raise InvalidToken("The session of this token has ended.")
+    # Spent: one stale token buys one fresh token, not a stream of them.
+    tokens.revoke_access_token(claims)
     return _issue(session.user, session, dialect)
 
 
@@ -124,6 +132,8 @@ def authenticate(access_token: str | None) -> Principal:
     if not access_token:
         raise Unauthenticated("A bearer token is required.")
     claims = tokens.verify_access_token(access_token)
+    if claims.get("client_id") not in API_CLIENT_IDS:
+        raise InvalidToken("This token was not issued by Tessera's JSON API.")
     user = accounts.get_user(claims["sub"])
     if user is None or not user.is_active or user.is_locked:
         raise InvalidToken("The token's user cannot sign in.")

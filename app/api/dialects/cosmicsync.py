@@ -25,11 +25,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify, request
+from flask import jsonify
 from pydantic import ConfigDict, Field
-from pydantic import ValidationError as SchemaError
 
-from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
+from app.api.common import (
+    Body,
+    Reply,
+    bearer_token,
+    client_info,
+    principal,
+    read_json,
+    read_query,
+)
 from app.api.dialect import Dialect
 from app.core import accounts, api_logins, app_data, rbac
 from app.core.errors import Unauthenticated, ValidationError
@@ -129,17 +136,6 @@ class PermittedOut(Reply):
 
 # --- input and shaping -----------------------------------------------------------------------
 
-def read_query(model: type[Query]) -> Query:
-    """Validate the query string like a body: a 400 naming the first bad parameter."""
-    try:
-        return model.model_validate(request.args.to_dict(flat=True))
-    except SchemaError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "query"
-        message = "This parameter is required." if first["type"] == "missing" else first["msg"]
-        raise ValidationError(f"{field}: {message}", field=field) from None
-
-
 def data_application_id(from_body: str | None = None) -> str | None:
     """The application of a data request: the query parameter or the body field."""
     from_query = read_query(ApplicationQuery).application_id
@@ -207,7 +203,7 @@ def update_profile():
 
 
 @dialect.route("/users/me/data", "POST", summary="Set custom user data (per application)",
-               request=DataBody, response=MessageOut, auth=True)
+               request=DataBody, query=ApplicationQuery, response=MessageOut, auth=True)
 def set_data():
     caller = principal()
     body = read_json(DataBody)
@@ -217,7 +213,7 @@ def set_data():
 
 
 @dialect.route("/users/me/data/<key>", "GET", summary="Get custom user data (per application)",
-               auth=True)
+               query=ApplicationQuery, auth=True)
 def get_data(key: str):
     caller = principal()
     return jsonify(app_data.get_value(caller.user, data_application_id(), key))
@@ -234,7 +230,7 @@ def assign_role(user_id: str):
 
 
 @dialect.route("/users/me/permissions", "GET", summary="Check a permission",
-               response=PermittedOut, auth=True)
+               query=PermissionQuery, response=PermittedOut, auth=True)
 def permissions():
     caller = principal()
     query = read_query(PermissionQuery)
