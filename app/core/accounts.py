@@ -150,9 +150,9 @@ def _write_unique(apply, *, email: str | None, username: str | None) -> None:
 def authenticate(email: object, password: object, *, client: ClientInfo) -> User:
     """Check a password login; count the attempt and audit its outcome either way.
 
-    An unknown email, a wrong password and a deactivated account all cost one argon2
-    verification and answer with the same InvalidCredentials, so neither message nor
-    timing tells whether an address has an account.
+    An unknown email and a wrong password both cost one argon2 verification and answer
+    with the same InvalidCredentials, so neither message nor timing tells whether an
+    address has an account. Only the right password reveals a locked or deactivated one.
     """
     if not isinstance(email, str) or not email.strip():
         raise ValidationError("Email is required.", field="email")
