@@ -19,6 +19,19 @@ from app.web.errors import settle
 # error_body(status, code, message, field) -> JSON-able body in the document's envelope
 ErrorBody = Callable[[int, str, str, str | None], dict]
 
+# modernauth's documented limits; the documents that name none (cosmicsync, apiauth, apiv1)
+# use these too, so no auth endpoint is left unlimited.
+DEFAULT_AUTH_LIMITS = {"register": "5 per hour", "login": "10 per 15 minutes",
+                       "refresh": "100 per 15 minutes"}
+
+
+def bare_error_body(status: int, code: str, message: str, field: str | None) -> dict:
+    """`{"error", "message"}` (plus `field`): the envelope of documents that show bare objects."""
+    body = {"error": code, "message": message}
+    if field:
+        body["field"] = field
+    return body
+
 
 @dataclass
 class Route:

@@ -17,7 +17,7 @@ from app.web.forms import (
     PasswordChangeForm,
     ProfileForm,
     RevokeAppForm,
-    attach_error,
+    reject,
 )
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -39,9 +39,7 @@ def profile():
                     phone=form.phone.data,
                 )
             except TesseraError as error:
-                settle(error)
-                attach_error(form, error)
-                status = error.status
+                status, _headers = reject(form, error)
             else:
                 flash("Profile saved.", "success")
                 return redirect(url_for("account.profile"))
@@ -63,9 +61,7 @@ def password():
                     keep_session_id=session_cookie.current_session().id,
                 )
             except TesseraError as error:
-                settle(error)
-                attach_error(form, error)
-                status = error.status
+                status, _headers = reject(form, error)
             else:
                 flash("Password changed. Your other sessions were signed out.", "success")
                 return redirect(url_for("account.profile"))

@@ -10,8 +10,7 @@ from app.core.errors import TesseraError
 from app.oidc import interaction
 from app.web import session_cookie
 from app.web.client import client_info
-from app.web.errors import error_headers, settle
-from app.web.forms import ConfirmForm, LoginForm, SignupForm, attach_error
+from app.web.forms import ConfirmForm, LoginForm, SignupForm, reject
 from app.web.navigation import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -37,9 +36,7 @@ def signup():
                     last_name=form.last_name.data, client=client,
                 )
             except TesseraError as error:
-                settle(error)
-                attach_error(form, error)
-                status, headers = error.status, error_headers(error)
+                status, headers = reject(form, error)
             else:
                 _sign_in(user, amr=["pwd"])
                 flash("Welcome to Tessera. Your account is ready.", "success")
@@ -66,9 +63,7 @@ def login():
                 user = accounts.authenticate(form.email.data, form.password.data,
                                              client=client_info())
             except TesseraError as error:
-                settle(error)
-                attach_error(form, error)
-                status, headers = error.status, error_headers(error)
+                status, headers = reject(form, error)
             else:
                 _sign_in(user, amr=["pwd"])
                 return redirect(next_url or url_for("account.profile"))

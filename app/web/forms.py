@@ -52,6 +52,16 @@ class EndSessionForm(FlaskForm):
     session_id = HiddenField(validators=[DataRequired()])
 
 
+def reject(form: FlaskForm, error: TesseraError) -> tuple[int, dict[str, str]]:
+    """A core error on a form: keep or drop its side effects, show it on the form, and
+    return the (status, headers) the page is answered with."""
+    from app.web.errors import error_headers, settle
+
+    settle(error)
+    attach_error(form, error)
+    return error.status, error_headers(error)
+
+
 def attach_error(form: FlaskForm, error: TesseraError) -> None:
     """Show a core error beside the field it names, or above the form."""
     field = getattr(form, error.field, None) if error.field else None

@@ -25,7 +25,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from app.api.common import Body, Reply, bearer_token, client_info, read_json
-from app.api.dialect import Dialect
+from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
 from app.core import accounts, api_logins, rbac
 from app.core.errors import TesseraError
 
@@ -44,7 +44,7 @@ def error_body(status: int, code: str, message: str, field: str | None) -> dict:
 dialect = Dialect(
     id="apiauth", title="User Authentication API", default_mount="/api/auth",
     error_body=error_body,
-    rate_limits={"register": "5 per hour", "login": "10 per 15 minutes"},
+    rate_limits={key: DEFAULT_AUTH_LIMITS[key] for key in ("register", "login")},
 )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
-from app.api.dialect import Dialect
+from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
 from app.core import accounts, api_logins, audit, sessions
 from app.core.errors import ValidationError
 
@@ -34,8 +34,7 @@ dialect = Dialect(
     error_body=error_body,
     # A refresh token that is unknown, spent or revoked is an authentication failure here.
     errors={"invalid_grant": (401, "invalid_grant")},
-    rate_limits={"register": "5 per hour", "login": "10 per 15 minutes",
-                 "refresh": "100 per 15 minutes", "password": "10 per 15 minutes"},
+    rate_limits={**DEFAULT_AUTH_LIMITS, "password": "10 per 15 minutes"},
 )
 
 

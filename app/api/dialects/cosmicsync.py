@@ -37,22 +37,13 @@ from app.api.common import (
     read_json,
     read_query,
 )
-from app.api.dialect import Dialect
+from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect, bare_error_body
 from app.core import accounts, api_logins, app_data, rbac
 from app.core.errors import Unauthenticated, ValidationError
 
-
-def error_body(status: int, code: str, message: str, field: str | None) -> dict:
-    body = {"error": code, "message": message}
-    if field:
-        body["field"] = field
-    return body
-
-
 dialect = Dialect(
-    id="cosmicsync", title="CosmicSyncCore API", default_mount="/", error_body=error_body,
-    rate_limits={"register": "5 per hour", "login": "10 per 15 minutes",
-                 "refresh": "100 per 15 minutes"},
+    id="cosmicsync", title="CosmicSyncCore API", default_mount="/", error_body=bare_error_body,
+    rate_limits=DEFAULT_AUTH_LIMITS,
 )
 
 

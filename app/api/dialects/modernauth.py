@@ -5,21 +5,12 @@ from __future__ import annotations
 from flask import current_app
 
 from app.api.common import Body, Reply, client_info, principal, read_json
-from app.api.dialect import Dialect
+from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect, bare_error_body
 from app.core import accounts, api_logins, audit, sessions
 
-
-def error_body(status: int, code: str, message: str, field: str | None) -> dict:
-    body = {"error": code, "message": message}
-    if field:
-        body["field"] = field
-    return body
-
-
 dialect = Dialect(
-    id="modernauth", title="ModernAuth API", default_mount="/v1", error_body=error_body,
-    rate_limits={"register": "5 per hour", "login": "10 per 15 minutes",
-                 "refresh": "100 per 15 minutes"},
+    id="modernauth", title="ModernAuth API", default_mount="/v1", error_body=bare_error_body,
+    rate_limits=DEFAULT_AUTH_LIMITS,
 )
 
 
