@@ -262,3 +262,19 @@ def test_a_public_client_always_needs_pkce(app_factory, make_user):
     response = client.get("/oauth2/authorize", query_string=authorize_params(
         public, None, code_challenge_method=None))
     assert callback_params(response.headers["Location"])["error"] == "invalid_request"
+
+
+def test_claims_requested_one_by_one_are_released(client, rp, person):
+    import json
+
+    verifier, challenge = pkce_pair()
+    claims = json.dumps({"userinfo": {"email": {"essential": True}},
+                         "id_token": {"email": {"essential": True}, "name": None}})
+    code = follow_to_code(client, rp, challenge, scope="openid", claims=claims)["code"]
+    body = exchange(client, rp, code, verifier).get_json()
+    id_claims = verify_with_jwks(client, body["id_token"])
+    assert id_claims["email"] == person["email"] and id_claims["name"] == "Ada Lovelace"
+    info = client.get("/oauth2/userinfo",
+                      headers={"Authorization": f"Bearer {body['access_token']}"}).get_json()
+    # Only `openid` was asked as scope; the claims parameter alone releases the email.
+    assert info == {"sub": person["id"], "email": person["email"]}

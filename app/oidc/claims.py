@@ -11,6 +11,8 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "address": ("address",),
 }
 SUPPORTED_CLAIMS = ("sub", *(claim for claims in SCOPE_CLAIMS.values() for claim in claims))
+# The access-token claim that carries the names a `claims` request asked userinfo for.
+USERINFO_CLAIMS = "userinfo_claims"
 
 
 def _value(user: User, claim: str):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from app.core import tokens
 from app.core.services import setting
 from app.models import AuthorizationCode, OAuthClient, RefreshToken, User
+from app.oidc.claims import SUPPORTED_CLAIMS, USERINFO_CLAIMS
 from app.oidc.id_token import issue_id_token
 
 # Scopes that describe a person; a client acting for itself never gets them.
@@ -41,10 +42,14 @@ def for_user(client: OAuthClient, grantee: Grantee, scope: str, *,
 
     refresh: a refresh token already minted (rotation); new_refresh: mint the first one.
     """
+    extra = {"auth_time": grantee.auth_time} if grantee.auth_time else {}
+    asked = sorted(name for name in (grantee.requested_claims or {}).get("userinfo") or {}
+                   if name in SUPPORTED_CLAIMS)
+    if asked:
+        extra[USERINFO_CLAIMS] = asked
     access_token, claims = tokens.issue_access_token(
         subject=str(grantee.user.id), client_id=client.client_id, scope=scope,
-        audience=setting("ISSUER"), session_id=grantee.session_id,
-        extra_claims={"auth_time": grantee.auth_time} if grantee.auth_time else None,
+        audience=setting("ISSUER"), session_id=grantee.session_id, extra_claims=extra or None,
     )
     body = _bearer(access_token, claims, scope)
     refresh_row = None

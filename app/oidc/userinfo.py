@@ -18,7 +18,7 @@ from app.core.errors import InvalidToken, TokenExpired
 from app.core.services import setting
 from app.extensions import csrf, db
 from app.models import User
-from app.oidc.claims import user_claims
+from app.oidc.claims import USERINFO_CLAIMS, user_claims
 
 bp = Blueprint("userinfo", __name__)
 # Bearer tokens, not cookies, authenticate here: there is no form to protect.
@@ -97,7 +97,7 @@ def _bearer_token() -> str:
     return found[0]
 
 
-def _authorize() -> tuple[User, set[str]]:
+def _authorize() -> tuple[User, set[str], dict]:
     token = _bearer_token()
     try:
         claims = tokens.verify_access_token(token, audience=setting("ISSUER"))
@@ -118,13 +118,15 @@ def _authorize() -> tuple[User, set[str]]:
     # Tokens with a session were checked against it by core; this covers the rest.
     if user is None or not user.is_active or user.is_locked:
         raise BearerError(401, "invalid_token", "The user of this access token cannot sign in.")
-    return user, scopes
+    # Claims asked for one by one with the `claims` request parameter (OIDC Core §5.5).
+    requested = dict.fromkeys(claims.get(USERINFO_CLAIMS) or [])
+    return user, scopes, requested
 
 
 @bp.route("/oauth2/userinfo", methods=["GET", "POST"])
 def userinfo():
     try:
-        user, scopes = _authorize()
+        user, scopes, requested = _authorize()
     except BearerError as error:
         return _error_response(error)
-    return _no_store(jsonify(user_claims(user, scopes)))
+    return _no_store(jsonify(user_claims(user, scopes, requested)))
