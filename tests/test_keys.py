@@ -253,3 +253,24 @@ def test_tokens_verify_independently_against_the_served_jwks(app_factory):
 def test_signing_rejects_an_unknown_algorithm(app):
     with app.app_context(), pytest.raises(ValueError):
         keys.signing_key("HS256")
+
+
+def test_an_instance_rotates_a_key_past_its_period_by_itself(app, client):
+    """No cron needed: the next key-cache refresh after the period rotates."""
+    with app.app_context():
+        token, _ = tokens.issue_access_token(subject="s", client_id=None, scope="",
+                                             audience="aud", session_id=None)
+        old_kid = db.session.scalar(select(SigningKey.kid).where(
+            SigningKey.alg == "ES256", SigningKey.state == "active"))
+        db.session.execute(update(SigningKey).where(SigningKey.kid == old_kid).values(
+            activated_at=utcnow() - timedelta(days=91)))
+        db.session.commit()
+        keys.invalidate_cache()
+    published = {key["kid"] for key in fetch_jwks(client)["keys"]}
+    with app.app_context():
+        rows = {row.kid: row for row in db.session.scalars(select(SigningKey))}
+        assert rows[old_kid].state == "retired" and old_kid in published
+        active = [row for row in rows.values() if row.alg == "ES256" and row.state == "active"]
+        assert len(active) == 1 and active[0].kid in published
+        # A token signed before the rotation keeps verifying.
+        assert tokens.verify_access_token(token)["sub"] == "s"

@@ -213,7 +213,13 @@ def _is_published(row: SigningKey, now: datetime) -> bool:
 _STATE_ORDER = {ACTIVE: 0, NEXT: 1, RETIRED: 2}
 
 
-def _published() -> dict[str, _Published]:
+def _rotation_due(rows: list[SigningKey], now: datetime) -> bool:
+    due_before = now - timedelta(days=setting("KEY_ROTATION_DAYS"))
+    return any(row.state == ACTIVE and (row.activated_at or row.created_at) <= due_before
+               for row in rows)
+
+
+def _published(*, may_rotate: bool = True) -> dict[str, _Published]:
     """kid -> published key, from this app's in-memory cache or freshly from the database."""
     cached = current_app.extensions.get(_CACHE)
     if cached is not None and cached[0] > time.monotonic():
@@ -225,6 +231,11 @@ def _published() -> dict[str, _Published]:
             (SigningKey.state == RETIRED) & (SigningKey.retired_at > _grace_cutoff(now)),
         ))
     ).all()
+    if may_rotate and _rotation_due(rows, now):
+        # Scheduled rotation without a scheduler: whichever instance refreshes its cache
+        # first after the period rotates (rows are locked), the others then see it done.
+        rotate_if_due(now=now)
+        return _published(may_rotate=False)
     rows = sorted(rows, key=lambda row: (_STATE_ORDER[row.state], row.alg,
                                          -(row.retired_at or now).timestamp()))
     entries = {row.kid: _Published(row.alg, dict(row.public_jwk), import_key(row.public_jwk))
