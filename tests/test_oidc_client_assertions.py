@@ -127,3 +127,22 @@ def test_client_secret_jwt_authenticates_with_an_hmac_of_the_secret(app, client,
     es_key = ECKey.generate_key("P-256")
     asym = assertion(rp["client_id"], es_key, alg="ES256", aud=app.config["ISSUER"])
     assert token_request(client, rp["client_id"], asym).get_json()["error"] == "invalid_client"
+
+
+def test_a_private_key_jwt_client_introspects_and_revokes_with_assertions(app, client,
+                                                                           pkjwt_client,
+                                                                           rsa_key):
+    client_id = pkjwt_client["client_id"]
+    aud = app.config["ISSUER"]
+    token = token_request(client, client_id, assertion(client_id, rsa_key, aud=aud)) \
+        .get_json()["access_token"]
+
+    def call(path):
+        return client.post(path, data={
+            "token": token, "client_id": client_id,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion(client_id, rsa_key, aud=aud)})
+
+    assert call("/oauth2/introspect").get_json()["active"] is True
+    assert call("/oauth2/revoke").status_code == 200
+    assert call("/oauth2/introspect").get_json() == {"active": False}

@@ -37,10 +37,9 @@ def metadata(issuer: str) -> dict:
         "id_token_signing_alg_values_supported": SIGNING_ALGS,
         "token_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
         "token_endpoint_auth_signing_alg_values_supported": [*ASYMMETRIC_ALGS, "HS256"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                          "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
-                                                       "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": [
+            m for m in TOKEN_ENDPOINT_AUTH_METHODS if m != "none"],
+        "revocation_endpoint_auth_methods_supported": TOKEN_ENDPOINT_AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": list(SUPPORTED_CLAIMS) + ["iss", "aud", "exp", "iat", "auth_time",
                                                       "nonce", "acr", "amr", "sid", "azp"],

@@ -20,8 +20,10 @@ from app.core.errors import InvalidToken
 from app.core.services import setting
 from app.extensions import db
 from app.models import RefreshToken, User
+from app.oidc.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
-CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+# Every method the token endpoint accepts; each client still uses only its registered one.
+CLIENT_AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS
 NO_STORE_HEADERS = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 
 
