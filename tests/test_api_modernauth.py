@@ -150,3 +150,14 @@ def test_a_deeply_nested_body_is_a_400_not_a_crash(client):
     response = client.post(f"{BASE}/auth/login", data="[" * 50_000,
                            headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and response.get_json()["field"] == "body"
+
+
+def test_an_unexpected_error_answers_in_the_envelope_without_a_trace(app):
+    def explode():
+        raise RuntimeError("secret internals")
+
+    app.view_functions["api_modernauth.settings"] = explode
+    response = app.test_client().get(f"{BASE}/auth/settings")
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "server_error",
+                                   "message": "An unexpected error occurred."}

@@ -104,6 +104,11 @@ def _safe_description(error: HTTPException) -> str | None:
 
 def _unexpected_error(error: Exception):
     db.session.rollback()
-    # Logged with its traceback for operators; the person sees a plain page.
+    # Logged with its traceback for operators; the client sees a plain answer.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+    from app.api.registry import dialect_for_path
+
+    dialect = dialect_for_path(current_app, request.path)
+    if dialect is not None:
+        return dialect.error_response(500, "server_error", "An unexpected error occurred.")
     return render_error(500)
