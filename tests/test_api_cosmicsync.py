@@ -522,3 +522,12 @@ def test_login_rate_limit(app_factory):
     login(client, "whatever")
     second = login(client, "whatever")
     assert second.status_code == 429 and second.get_json()["error"] == "rate_limited"
+
+
+def test_login_and_refresh_store_no_refresh_token_nobody_could_use(client, app_id, query):
+    from app.models import RefreshToken
+
+    register(client, app_id)
+    token = login(client, app_id).get_json()["token"]
+    assert client.post("/auth/refresh", headers=bearer(token)).status_code == 200
+    assert query(lambda s: s.scalars(select(RefreshToken)).all()) == []

@@ -27,7 +27,7 @@ class IssuedTokens:
     user: User
     session: AuthSession
     access_token: str
-    refresh_token: str
+    refresh_token: str | None  # None for documents that never hand one out (cosmicsync)
     expires_in: int
 
 
@@ -73,7 +73,8 @@ def token_lifetime(dialect: str) -> int:
 
 
 def _issue(user: User, session: AuthSession, dialect: str, *,
-           refresh: tuple[str, object] | None = None) -> IssuedTokens:
+           refresh: tuple[str, object] | None = None,
+           with_refresh_token: bool = True) -> IssuedTokens:
     client = _api_client(dialect)
     consents.grant(user.id, client.client_id, set(API_SCOPE.split()), explicit=False)
     lifetime = token_lifetime(dialect)
@@ -81,18 +82,18 @@ def _issue(user: User, session: AuthSession, dialect: str, *,
         subject=str(user.id), client_id=client.client_id, scope=API_SCOPE,
         audience=setting("ISSUER"), session_id=session.id, lifetime=lifetime,
         extra_claims={"auth_time": int(session.auth_time.timestamp())})
-    if refresh is None:
+    if refresh is None and with_refresh_token:
         refresh = tokens.issue_refresh_token(user_id=user.id, client_id=client.client_id,
                                              scope=API_SCOPE, session_id=session.id)
     return IssuedTokens(user=user, session=session, access_token=access_token,
-                        refresh_token=refresh[0], expires_in=lifetime)
+                        refresh_token=refresh[0] if refresh else None, expires_in=lifetime)
 
 
-def password_login(email: object, password: object, *, dialect: str,
-                   client: ClientInfo) -> IssuedTokens:
+def password_login(email: object, password: object, *, dialect: str, client: ClientInfo,
+                   with_refresh_token: bool = True) -> IssuedTokens:
     user = accounts.authenticate(email, password, client=client)
     session, _secret = sessions.start_session(user, client=client, amr=["pwd"])
-    return _issue(user, session, dialect)
+    return _issue(user, session, dialect, with_refresh_token=with_refresh_token)
 
 
 def start_for_new_user(user: User, *, dialect: str, client: ClientInfo) -> IssuedTokens:
@@ -125,7 +126,7 @@ def refresh_with_access_token(access_token: str, *, dialect: str) -> IssuedToken
         raise InvalidToken("The session of this token has ended.")
     # Spent: one stale token buys one fresh token, not a stream of them.
     tokens.revoke_access_token(claims)
-    return _issue(session.user, session, dialect)
+    return _issue(session.user, session, dialect, with_refresh_token=False)
 
 
 def authenticate(access_token: str | None) -> Principal:

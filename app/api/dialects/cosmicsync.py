@@ -163,8 +163,9 @@ def register():
 def login():
     body = read_json(LoginBody)
     app_data.application(body.application_id)
+    # The document hands out no refresh token (it refreshes with the access token).
     issued = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info())
+                                       client=client_info(), with_refresh_token=False)
     return token_out(issued)
 
 
