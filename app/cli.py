@@ -277,3 +277,21 @@ def clients_rotate_secret(client_id) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.group()
+def mail() -> None:
+    """Outbound mail."""
+
+
+@mail.command("deliver")
+def mail_deliver() -> None:
+    """Deliver every due message once over SMTP (for cron; the server also does it itself)."""
+    from app.core import mailer
+
+    with _app_context() as app:
+        if not app.config["SMTP_HOST"]:
+            click.echo("TESSERA_SMTP_HOST is not set: messages stay in the outbox.")
+            return
+        counts = mailer.deliver_due()
+        click.echo(f"sent {counts['sent']}, failed {counts['failed']}")

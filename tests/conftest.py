@@ -275,3 +275,8 @@ def page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+# --- mail: a real SMTP server (aiosmtpd) and apps that deliver to it -----------------------
+
+from tests.mail_fixtures import mail_app, smtp_app_factory, smtp_server  # noqa: E402, F401

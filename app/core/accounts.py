@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.core import audit, rbac, sessions, tokens
+from app.core import audit, email_verification, rbac, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import (
     AccountInactive,
@@ -114,6 +114,19 @@ def create_user(*, email: object, password: object, username: object = None,
     audit.record(audit.SIGNUP, user_id=user.id, client=client)
     for role in roles:
         rbac.assign_role(user, role, client=client)
+    email_verification.on_signup(user, client=client)
+    return user
+
+
+def create_passwordless_user(email: object, *, client: ClientInfo | None = None) -> User:
+    """An account with no password (a sign-in link registered it); it signs in by link
+    until its owner sets a password through password reset."""
+    email = normalize_email(email)
+    _assert_unique(email=email)
+    user = User(email=email, username=None, first_name="", last_name="", phone=None,
+                email_verified=False, password_hash=None)
+    _write_unique(lambda: db.session.add(user), email=email, username=None)
+    audit.record(audit.SIGNUP, user_id=user.id, client=client, method="magic_link")
     return user
 
 

@@ -53,3 +53,10 @@ def events_for_user(user_id: uuid.UUID, *, kinds: tuple[str, ...] | None = None,
 ACCOUNT_DEACTIVATED = "account.deactivated"
 ACCOUNT_DELETED = "account.deleted"
 ACCOUNT_UNLOCKED = "account.unlocked"
+
+EMAIL_VERIFICATION_SENT = "email.verification_sent"
+EMAIL_VERIFIED = "email.verified"
+PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105 - an event name
+PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
+MAGIC_LINK_SENT = "magic_link.sent"
+MAGIC_LINK_USED = "magic_link.used"

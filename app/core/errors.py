@@ -140,3 +140,33 @@ class InvalidScope(ValidationError):
     code = "invalid_scope"
     status = 400
     message = "The requested scope is invalid or exceeds what was granted."
+
+
+class OneTimeTokenInvalid(TesseraError):
+    """A verification, reset or sign-in token or code that is unknown, already used, meant
+    for another purpose, or no longer matches the account. Reuse is reported as this."""
+
+    code = "token_invalid"
+    status = 400
+    message = "This link or code is invalid or has already been used."
+
+
+class OneTimeTokenExpired(OneTimeTokenInvalid):
+    """Still a OneTimeTokenInvalid, so callers that do not care why can catch one type.
+    (Not TokenExpired: that one is about access tokens and answers 401.)"""
+
+    code = "token_expired"
+    message = "This link or code has expired. Ask for a new one."
+
+
+class WrongCode(OneTimeTokenInvalid):
+    """A wrong 6-digit code: durable, so the spent attempt is kept."""
+
+    durable = True
+    message = "That code is not correct."
+
+
+class AlreadyVerified(TesseraError):
+    code = "already_verified"
+    status = 400
+    message = "This email address is already verified."

@@ -9,6 +9,8 @@ from app.models.authorization import (
     RevokedAccessToken,
 )
 from app.models.client import OAuthClient
+from app.models.mail import OutboundMail
+from app.models.one_time_token import OneTimeToken
 from app.models.rbac import Permission, Role, UserRole, role_permissions
 from app.models.session import AuthSession
 from app.models.signing_key import SigningKey
@@ -16,5 +18,6 @@ from app.models.token import RefreshToken
 from app.models.user import User
 
 __all__ = ["AuditEvent", "AuthSession", "AuthorizationCode", "Consent", "OAuthClient",
-           "PendingAuthorization", "Permission", "RefreshToken", "RevokedAccessToken", "Role",
-           "SigningKey", "User", "UserAppData", "UserRole", "role_permissions"]
+           "OneTimeToken", "OutboundMail", "PendingAuthorization", "Permission", "RefreshToken",
+           "RevokedAccessToken", "Role", "SigningKey", "User", "UserAppData", "UserRole",
+           "role_permissions"]

@@ -43,7 +43,8 @@ def profile():
             else:
                 flash("Profile saved.", "success")
                 return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, user=user), status
+    return render_template("account/profile.html", form=form, user=user,
+                           resend_form=ConfirmForm()), status
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -78,3 +78,21 @@ class ConsentForm(FlaskForm):
 
 class RevokeAppForm(FlaskForm):
     client_id = HiddenField(validators=[DataRequired()])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    password_confirm = PasswordField(
+        "Confirm new password",
+        validators=[DataRequired(), EqualTo("password", message="Passwords do not match.")],
+    )
+
+
+class MagicLinkForm(FlaskForm):
+    """The login form's email, posted by its "Email me a sign-in link" button."""
+
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])

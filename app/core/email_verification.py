@@ -1,0 +1,69 @@
+"""Email verification: a link and a 6-digit code in one message; either one verifies.
+
+Sent at sign-up when TESSERA_EMAIL_VERIFICATION is on. Sends to one address are throttled
+(TESSERA_MAIL_SEND_LIMIT) silently: a throttled send is skipped, not refused.
+"""
+
+from __future__ import annotations
+
+from app.core import audit, mailer
+from app.core import one_time_tokens as ott
+from app.core.context import ClientInfo
+from app.core.errors import AlreadyVerified
+from app.core.services import services, setting
+from app.models import User
+
+
+def send(user: User, *, client: ClientInfo | None = None) -> bool:
+    """Queue a verification message (link + code). False when throttled or not needed."""
+    if user.email_verified:
+        return False
+    if services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail", ott.VERIFY_EMAIL,
+                                   user.email) is not None:
+        audit.record(audit.EMAIL_VERIFICATION_SENT, user_id=user.id, client=client,
+                     sent=False, reason="throttled")
+        return False
+    token = ott.issue(user, ott.VERIFY_EMAIL)
+    code = ott.issue_code(user, ott.VERIFY_EMAIL)
+    mailer.queue(user.email, "verify_email", email=user.email,
+                 url=mailer.link("/verify-email", token=token), code=code,
+                 hours=max(1, setting("EMAIL_VERIFICATION_TTL") // 3600))
+    audit.record(audit.EMAIL_VERIFICATION_SENT, user_id=user.id, client=client, sent=True)
+    return True
+
+
+def on_signup(user: User, *, client: ClientInfo | None = None) -> bool:
+    """What sign-up calls: sends when TESSERA_EMAIL_VERIFICATION is on."""
+    if not setting("EMAIL_VERIFICATION"):
+        return False
+    return send(user, client=client)
+
+
+def resend(user: User, *, client: ClientInfo | None = None) -> bool:
+    """A signed-in person asks again. AlreadyVerified if there is nothing to verify;
+    otherwise True if a message was queued, False if the per-address throttle held it."""
+    if user.email_verified:
+        raise AlreadyVerified()
+    return send(user, client=client)
+
+
+def _mark_verified(user: User, *, method: str, client: ClientInfo | None) -> User:
+    user.email_verified = True
+    ott.retire(user, ott.VERIFY_EMAIL)
+    audit.record(audit.EMAIL_VERIFIED, user_id=user.id, client=client, method=method)
+    return user
+
+
+def verify_token(token: object, *, client: ClientInfo | None = None) -> User:
+    """Verify by the link's token. Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
+    user = ott.consume(token, ott.VERIFY_EMAIL)
+    return _mark_verified(user, method="link", client=client)
+
+
+def verify_code(user: User, code: object, *, client: ClientInfo | None = None) -> User:
+    """Verify by the 6-digit code. AlreadyVerified, or OneTimeTokenInvalid /
+    OneTimeTokenExpired / WrongCode (durable: the attempt is kept)."""
+    if user.email_verified:
+        raise AlreadyVerified()
+    ott.consume_code(user, code, ott.VERIFY_EMAIL)
+    return _mark_verified(user, method="code", client=client)

@@ -1,0 +1,164 @@
+"""One-time tokens for links in mail, and 6-digit codes, bound to a user and a purpose.
+
+Link tokens carry 256 random bits (urlsafe) and are stored as SHA-256 digests; codes are
+six digits stored as an HMAC keyed by the secret key (and bound to user and purpose), with
+an attempt budget per code. Every token is single-use (an atomic conditional UPDATE marks
+it used), expires after its purpose's TTL, and stops working if the account's email
+changes. Issuing a new token or code for a purpose retires the user's earlier unused ones.
+
+Errors: OneTimeTokenInvalid (`token_invalid`: unknown, used, other purpose, other email,
+attempt budget spent), OneTimeTokenExpired (`token_expired`), WrongCode (`token_invalid`,
+durable: the spent attempt is kept).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
+from app.core.services import setting
+from app.extensions import db
+from app.models import OneTimeToken, User
+from app.models.types import utcnow
+
+VERIFY_EMAIL = "verify_email"
+PASSWORD_RESET = "password_reset"
+MAGIC_LINK = "magic_link"
+TTL_SETTINGS = {VERIFY_EMAIL: "EMAIL_VERIFICATION_TTL", PASSWORD_RESET: "PASSWORD_RESET_TTL",
+                MAGIC_LINK: "MAGIC_LINK_TTL"}
+TOKEN_MAX_LENGTH = 128
+CODE_PATTERN = re.compile(r"^[0-9]{6}$")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _code_digest(user_id, purpose: str, code: str) -> str:
+    key = setting("SECRET_KEY").encode()
+    return hmac.new(key, f"{purpose}:{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def ttl(purpose: str) -> timedelta:
+    return timedelta(seconds=setting(TTL_SETTINGS[purpose]))
+
+
+def _retire(user: User, purpose: str, kind: str) -> None:
+    db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
+               OneTimeToken.kind == kind, OneTimeToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+
+
+def _add(user: User, purpose: str, kind: str, digest: str) -> OneTimeToken:
+    if purpose not in TTL_SETTINGS:
+        raise ValueError(f"unknown one-time token purpose {purpose!r}")
+    _retire(user, purpose, kind)
+    now = utcnow()
+    row = OneTimeToken(user_id=user.id, purpose=purpose, kind=kind, digest=digest,
+                       email=user.email, attempts=0, created_at=now,
+                       expires_at=now + ttl(purpose))
+    db.session.add(row)
+    return row
+
+
+def retire(user: User, purpose: str) -> None:
+    """Retire every unused token and code of the user for the purpose."""
+    for kind in ("link", "code"):
+        _retire(user, purpose, kind)
+
+
+def issue(user: User, purpose: str) -> str:
+    """A new link token for the user and purpose; only its digest is kept."""
+    token = secrets.token_urlsafe(32)
+    _add(user, purpose, "link", _digest(token))
+    return token
+
+
+def decoy() -> str:
+    """The same work as issue() without storing anything (for unknown addresses)."""
+    token = secrets.token_urlsafe(32)
+    _digest(token)
+    return token
+
+
+def _live(row: OneTimeToken | None, purpose: str, kind: str) -> tuple[OneTimeToken, User]:
+    if row is None or row.purpose != purpose or row.kind != kind or row.used_at is not None:
+        raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
+    if utcnow() >= row.expires_at:
+        raise OneTimeTokenExpired(field="token" if kind == "link" else "code")
+    user = db.session.get(User, row.user_id)
+    if user is None or user.email != row.email:
+        raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
+    return row, user
+
+
+def _find(token: object) -> OneTimeToken | None:
+    if not isinstance(token, str) or not token or len(token) > TOKEN_MAX_LENGTH:
+        return None
+    return db.session.scalar(select(OneTimeToken).where(OneTimeToken.digest == _digest(token),
+                                                        OneTimeToken.kind == "link"))
+
+
+def check(token: object, purpose: str) -> User:
+    """The user a live token names, without using it (a page showing a form first)."""
+    return _live(_find(token), purpose, "link")[1]
+
+
+def _use(row: OneTimeToken, field: str) -> None:
+    # The conditional UPDATE is the single-use guarantee: of two concurrent uses, one wins.
+    result = db.session.execute(
+        update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise OneTimeTokenInvalid(field=field)
+
+
+def consume(token: object, purpose: str) -> User:
+    """Use a link token once; returns its user."""
+    row, user = _live(_find(token), purpose, "link")
+    _use(row, "token")
+    return user
+
+
+def issue_code(user: User, purpose: str = VERIFY_EMAIL) -> str:
+    """A new 6-digit code for the user and purpose (retiring the previous one)."""
+    code = f"{secrets.randbelow(10 ** 6):06d}"
+    _add(user, purpose, "code", _code_digest(user.id, purpose, code))
+    return code
+
+
+def consume_code(user: User, code: object, purpose: str = VERIFY_EMAIL) -> None:
+    """Use the user's current code once. Every guess spends one of its attempts
+    (TESSERA_EMAIL_CODE_ATTEMPTS); when they are spent the code stops working."""
+    if not isinstance(code, str) or not CODE_PATTERN.match(code.strip()):
+        raise OneTimeTokenInvalid("Enter the 6-digit code.", field="code")
+    row = db.session.scalar(
+        select(OneTimeToken)
+        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
+               OneTimeToken.kind == "code", OneTimeToken.used_at.is_(None))
+        .order_by(OneTimeToken.created_at.desc()).limit(1))
+    row, _user = _live(row, purpose, "code")
+    budget = setting("EMAIL_CODE_ATTEMPTS")
+    spent = db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None),
+               OneTimeToken.attempts < budget)
+        .values(attempts=OneTimeToken.attempts + 1)
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        raise OneTimeTokenInvalid(field="code")
+    expected = _code_digest(user.id, purpose, code.strip())
+    if not hmac.compare_digest(expected, row.digest):
+        db.session.refresh(row)
+        if row.attempts >= budget:
+            _use(row, "code")  # spent: retire it so a new one must be requested
+        raise WrongCode(field="code")
+    _use(row, "code")

@@ -1,0 +1,78 @@
+"""Password reset by a link in mail.
+
+`request()` answers the same whether or not the address has an account, and does
+comparable work either way (a token is made and the message rendered; only a real account
+gets a row and a message). `reset()` sets a new password through the policy and ends every
+session and refresh token of the user.
+"""
+
+from __future__ import annotations
+
+from app.core import accounts, audit, mailer, sessions, tokens
+from app.core import one_time_tokens as ott
+from app.core.context import ClientInfo
+from app.core.errors import ValidationError
+from app.core.services import services, setting
+from app.models import User
+from app.models.types import utcnow
+
+
+def request(email: object, *, client: ClientInfo | None = None) -> None:
+    """Send a reset link if the address has an active account. Always returns None.
+
+    Raises only ValidationError for a malformed address (that reveals nothing). Sends to
+    one address are throttled (TESSERA_MAIL_SEND_LIMIT) silently.
+    """
+    address = accounts.normalize_email(email)
+    throttled = services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail",
+                                            ott.PASSWORD_RESET, address) is not None
+    user = accounts.find_by_email(address)
+    minutes = max(1, setting("PASSWORD_RESET_TTL") // 60)
+    if user is None or throttled or not user.is_active or user.is_locked:
+        token = ott.decoy()
+        mailer.render("password_reset", email=address, minutes=minutes,
+                      url=mailer.link("/password/reset", token=token))
+        audit.record(audit.PASSWORD_RESET_REQUESTED, user_id=user.id if user else None,
+                     client=client, sent=False,
+                     reason="throttled" if throttled else "no_account" if user is None
+                     else "account_disabled")
+        return
+    token = ott.issue(user, ott.PASSWORD_RESET)
+    mailer.queue(user.email, "password_reset", email=user.email, minutes=minutes,
+                 url=mailer.link("/password/reset", token=token))
+    audit.record(audit.PASSWORD_RESET_REQUESTED, user_id=user.id, client=client, sent=True)
+
+
+def check(token: object) -> User:
+    """The user a reset token belongs to, without using it (to show the form).
+    Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
+    return ott.check(token, ott.PASSWORD_RESET)
+
+
+def reset(token: object, new_password: object, *,
+          client: ClientInfo | None = None) -> User:
+    """Set a new password with a reset token; end every session and refresh token.
+
+    Errors: OneTimeTokenInvalid (`token_invalid`), OneTimeTokenExpired (`token_expired`),
+    ValidationError / WeakPassword (`validation` / `weak_password`, field "password"). A
+    password the policy refuses does not use up the token.
+
+    MFA: this never signs the person in and never touches second factors, so a user with
+    MFA must still pass it at the next login. When MFA lands, keep it that way: do not start
+    a session here, and do not let a reset remove a factor.
+    """
+    user = ott.check(token, ott.PASSWORD_RESET)
+    if not isinstance(new_password, str) or not new_password:
+        raise ValidationError("New password is required.", field="password")
+    passwords = services().passwords
+    passwords.check_policy(new_password, field="password",
+                           personal=(user.email.split("@", 1)[0], user.username))
+    user = ott.consume(token, ott.PASSWORD_RESET)
+    user.password_hash = passwords.hash(new_password)
+    user.password_changed_at = utcnow()
+    audit.record(audit.PASSWORD_RESET, user_id=user.id, client=client)
+    sessions.end_all_sessions(user, reason="password_reset", client=client)
+    tokens.revoke_for_user(user.id, "password_reset")
+    # The mailbox owner chose a new password: failed attempts before it no longer count.
+    accounts.reset_login_throttle(user.email)
+    return user

@@ -1,0 +1,42 @@
+"""Outbound mail: every message is a row first, delivered after its request commits.
+
+A row is the outbox: with no SMTP relay configured it is where messages stay (readable in
+development); with one, a background worker delivers due rows and records each attempt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+QUEUED = "queued"
+SENT = "sent"
+FAILED = "failed"
+
+
+class OutboundMail(db.Model):
+    __tablename__ = "outbound_mail"
+    __table_args__ = (Index("ix_outbound_mail_due", "status", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    to: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    # The template it came from (verify_email, password_reset, magic_link, ...).
+    purpose: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a worker may next try it. A worker that claims a row pushes this forward (a
+    # lease), so a worker that dies mid-send leaves the row to be retried, not lost.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the relay said (never a credential).
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,36 @@
+"""One-time tokens (verification, password reset, magic link) and one-time codes.
+
+Only a digest is stored: SHA-256 for link tokens (128+ random bits need no slow hash),
+an HMAC keyed by the secret key for 6-digit codes (a million codes are no secret without
+the key). Each row is bound to one user, one purpose and the email address it was sent to.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
+
+
+class OneTimeToken(db.Model):
+    __tablename__ = "one_time_tokens"
+    __table_args__ = (Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(32))
+    # "link" (a token in a URL) or "code" (six digits typed by a person).
+    kind: Mapped[str] = mapped_column(String(8), default="link")
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    # The address the token was sent to: it stops working if the account's email changes.
+    email: Mapped[str] = mapped_column(String(254))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,164 @@
+"""Pages reached from mail: verification, password reset and sign-in link landings, the
+forms that send those messages, and the development outbox."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from app.core import email_verification, magic_link, mailer, password_reset
+from app.core import one_time_tokens as ott
+from app.core.errors import OneTimeTokenInvalid, TesseraError
+from app.web.auth import _sign_in
+from app.web.client import client_info
+from app.web.errors import settle
+from app.web.forms import (
+    ConfirmForm,
+    ForgotPasswordForm,
+    MagicLinkForm,
+    ResetPasswordForm,
+    attach_error,
+    reject,
+)
+
+bp = Blueprint("mail", __name__)
+
+
+def _token_arg() -> str:
+    return (request.args.get("token") or "")[: ott.TOKEN_MAX_LENGTH + 1]
+
+
+def _link_problem(error: OneTimeTokenInvalid, *, again_url: str, again_text: str):
+    settle(error)
+    return render_template("mail/link_problem.html", error=error, again_url=again_url,
+                           again_text=again_text), error.status
+
+
+@bp.get("/verify-email")
+def verify_email():
+    try:
+        email_verification.verify_token(_token_arg(), client=client_info())
+    except OneTimeTokenInvalid as error:
+        again = url_for("account.profile")
+        return _link_problem(error, again_url=again,
+                             again_text="Sign in to send a new verification email")
+    return render_template("mail/verified.html")
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                password_reset.request(form.email.data, client=client_info())
+            except TesseraError as error:
+                status, _headers = reject(form, error)
+            else:
+                # The same page whether or not the address has an account.
+                return render_template("mail/check_email.html", purpose="reset")
+    return render_template("mail/forgot.html", form=form), status
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password():
+    token = _token_arg()
+    again = {"again_url": url_for("mail.forgot_password"),
+             "again_text": "Ask for a new reset link"}
+    try:
+        password_reset.check(token)
+    except OneTimeTokenInvalid as error:
+        return _link_problem(error, **again)
+    form = ResetPasswordForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                password_reset.reset(token, form.password.data, client=client_info())
+            except OneTimeTokenInvalid as error:
+                return _link_problem(error, **again)
+            except TesseraError as error:
+                status, _headers = reject(form, error)
+            else:
+                flash("Your password has been changed and every session signed out. "
+                      "Sign in with your new password.", "success")
+                return redirect(url_for("auth.login"))
+    return render_template("mail/reset.html", form=form), status
+
+
+@bp.post("/login/magic/send")
+def send_magic_link():
+    form = MagicLinkForm()
+    if form.validate_on_submit():
+        try:
+            magic_link.send(form.email.data, client=client_info())
+        except TesseraError as error:
+            settle(error)
+            attach_error(form, error)
+        else:
+            return render_template("mail/check_email.html", purpose="magic_link")
+    flash(" ".join(form.email.errors or form.form_errors or ["Enter your email address."]),
+          "error")
+    return redirect(url_for("auth.login")), 303
+
+
+@bp.route("/login/magic", methods=["GET", "POST"])
+def magic_login():
+    """GET asks for a click (mail scanners that open links must not use them up);
+    POST uses the link and signs in."""
+    token = _token_arg()
+    again = {"again_url": url_for("auth.login"), "again_text": "Ask for a new sign-in link"}
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            user = magic_link.verify(token, client=client_info())
+        except OneTimeTokenInvalid as error:
+            return _link_problem(error, **again)
+        _sign_in(user, amr=magic_link.AMR)
+        return redirect(url_for("account.profile"))
+    try:
+        ott.check(token, ott.MAGIC_LINK)
+    except OneTimeTokenInvalid as error:
+        return _link_problem(error, **again)
+    return render_template("mail/magic.html", form=form), 200 if request.method == "GET" else 400
+
+
+@bp.post("/account/verify-email/resend")
+@login_required
+def resend_verification():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            sent = email_verification.resend(current_user, client=client_info())
+        except TesseraError as error:
+            settle(error)
+            flash(error.message, "info")
+        else:
+            if sent:
+                flash(f"We sent a new verification email to {current_user.email}.", "success")
+            else:
+                flash("We sent several emails recently. Check your inbox or try again later.",
+                      "info")
+    return redirect(url_for("account.profile")), 303
+
+
+@bp.get("/dev/outbox")
+def outbox():
+    """Recent messages with their links, so a newcomer without SMTP can click them."""
+    if current_app.config["ENV"] != "development":
+        abort(404)
+    messages = [(mail, mailer.links_in(mail)) for mail in mailer.recent()]
+    return render_template("mail/outbox.html", messages=messages,
+                           smtp=bool(current_app.config["SMTP_HOST"]))

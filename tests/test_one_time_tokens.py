@@ -1,0 +1,129 @@
+"""One-time tokens and codes: random, hashed, single-use, short-lived, bound to a purpose."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.core import accounts
+from app.core import one_time_tokens as ott
+from app.core.context import ClientInfo
+from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
+from app.extensions import db
+from app.models import OneTimeToken
+from app.models.types import utcnow
+from tests.conftest import DEFAULT_PASSWORD
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+@pytest.fixture
+def user(ctx):
+    # Verified, so sign-up sends no verification token of its own.
+    made = accounts.create_user(email="ada@example.com", password=DEFAULT_PASSWORD,
+                                email_verified=True, client=ClientInfo())
+    db.session.commit()
+    return made
+
+
+def test_a_token_is_long_random_and_only_its_digest_is_stored(user):
+    token = ott.issue(user, ott.PASSWORD_RESET)
+    assert len(token) >= 43  # 256 bits, urlsafe base64
+    row = db.session.scalar(select(OneTimeToken))
+    assert row.digest == hashlib.sha256(token.encode()).hexdigest()
+    assert token not in (row.digest, row.email)
+
+
+def test_a_token_works_once(user):
+    token = ott.issue(user, ott.PASSWORD_RESET)
+    assert ott.check(token, ott.PASSWORD_RESET).id == user.id  # checking does not use it
+    assert ott.consume(token, ott.PASSWORD_RESET).id == user.id
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume(token, ott.PASSWORD_RESET)
+    assert caught.value.code == "token_invalid"
+
+
+def test_a_token_for_one_purpose_fails_for_another(user):
+    token = ott.issue(user, ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume(token, ott.PASSWORD_RESET)
+    assert caught.value.code == "token_invalid"
+    assert ott.consume(token, ott.MAGIC_LINK).id == user.id
+
+
+@pytest.mark.parametrize("purpose, minutes", [(ott.PASSWORD_RESET, 30),
+                                              (ott.MAGIC_LINK, 15),
+                                              (ott.VERIFY_EMAIL, 24 * 60)])
+def test_tokens_expire_after_their_purposes_lifetime(user, purpose, minutes):
+    token = ott.issue(user, purpose)
+    row = db.session.scalar(select(OneTimeToken))
+    assert abs((row.expires_at - row.created_at) - timedelta(minutes=minutes)) < timedelta(
+        seconds=1)
+    row.expires_at = utcnow() - timedelta(seconds=1)
+    with pytest.raises(OneTimeTokenExpired) as caught:
+        ott.consume(token, purpose)
+    assert caught.value.code == "token_expired"
+
+
+def test_a_new_token_retires_the_previous_one(user):
+    first = ott.issue(user, ott.PASSWORD_RESET)
+    second = ott.issue(user, ott.PASSWORD_RESET)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume(first, ott.PASSWORD_RESET)
+    assert ott.consume(second, ott.PASSWORD_RESET).id == user.id
+
+
+def test_a_token_stops_working_when_the_email_changes(user):
+    token = ott.issue(user, ott.VERIFY_EMAIL)
+    user.email = "other@example.com"
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume(token, ott.VERIFY_EMAIL)
+
+
+@pytest.mark.parametrize("garbage", [None, "", "x" * 500, 12345, "not-a-token"])
+def test_garbage_is_an_invalid_token(user, garbage):
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume(garbage, ott.PASSWORD_RESET)
+
+
+def test_a_code_is_six_digits_stored_keyed_and_works_once(user):
+    code = ott.issue_code(user)
+    assert len(code) == 6 and code.isdigit()
+    row = db.session.scalar(select(OneTimeToken))
+    assert row.kind == "code" and row.digest != hashlib.sha256(code.encode()).hexdigest()
+    ott.consume_code(user, code)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_code(user, code)
+
+
+def test_wrong_codes_spend_the_attempt_budget_then_even_the_right_code_fails(app, user):
+    code = ott.issue_code(user)
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    for _ in range(app.config["EMAIL_CODE_ATTEMPTS"]):
+        with pytest.raises(WrongCode) as caught:
+            ott.consume_code(user, wrong)
+        assert caught.value.durable and caught.value.code == "token_invalid"
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_code(user, code)
+
+
+def test_an_expired_code_fails(user):
+    code = ott.issue_code(user)
+    db.session.scalar(select(OneTimeToken)).expires_at = utcnow() - timedelta(seconds=1)
+    with pytest.raises(OneTimeTokenExpired):
+        ott.consume_code(user, code)
+
+
+@pytest.mark.parametrize("garbage", [None, "", "12345", "1234567", "abcdef", 123456])
+def test_a_malformed_code_is_invalid(user, garbage):
+    ott.issue_code(user)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_code(user, garbage)

@@ -1,0 +1,239 @@
+"""The hosted mail pages over HTTP: verification, password reset, sign-in links."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.models import AuthSession, OneTimeToken, OutboundMail, User
+from app.models.types import utcnow
+from tests.conftest import DEFAULT_PASSWORD, fetch_csrf, login, post_form
+
+NEW_PASSWORD = "seven quiet lanterns drifting"
+TOKEN_IN_URL = re.compile(r"token=([A-Za-z0-9_-]+)")
+
+
+def mails(query, purpose):
+    return query(lambda s: s.scalars(select(OutboundMail).where(
+        OutboundMail.purpose == purpose).order_by(OutboundMail.created_at)).all())
+
+
+def latest_token(query, purpose) -> str:
+    return TOKEN_IN_URL.search(mails(query, purpose)[-1].text).group(1)
+
+
+def expire_all(query, purpose) -> None:
+    def run(s):
+        s.execute(update(OneTimeToken).where(OneTimeToken.purpose == purpose)
+                  .values(expires_at=utcnow() - timedelta(seconds=1)))
+        s.commit()
+    query(run)
+
+
+def reset_token_for(client, query, email) -> str:
+    response = post_form(client, "/password/forgot", {"email": email})
+    assert response.status_code == 200
+    return latest_token(query, "password_reset")
+
+
+# --- forgot password ---------------------------------------------------------------------
+
+def test_forgot_password_answers_the_same_for_known_and_unknown_addresses(client, make_user,
+                                                                           query):
+    user = make_user()
+    known = post_form(client, "/password/forgot", {"email": user["email"]})
+    unknown = post_form(client, "/password/forgot", {"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_data() == unknown.get_data()
+    assert "Check your email" in known.get_data(as_text=True)
+    [mail] = mails(query, "password_reset")
+    assert mail.to == user["email"]
+
+
+@pytest.mark.parametrize("email, message", [("", "This field is required."),
+                                            ("not-an-email", "Enter a valid email address.")])
+def test_forgot_password_bad_input_is_shown_on_the_form(client, query, email, message):
+    response = post_form(client, "/password/forgot", {"email": email})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert mails(query, "password_reset") == []
+
+
+def test_forgot_password_without_csrf_is_refused(client, make_user, query):
+    user = make_user()
+    response = client.post("/password/forgot", data={"email": user["email"]})
+    assert response.status_code == 400
+    assert mails(query, "password_reset") == []
+
+
+def test_the_login_page_links_to_forgot_password(client):
+    assert 'href="/password/forgot"' in client.get("/login").get_data(as_text=True)
+
+
+# --- reset password ----------------------------------------------------------------------
+
+def test_reset_sets_the_password_signs_out_everywhere_and_sends_to_login(app, client,
+                                                                        make_user, query):
+    user = make_user()
+    other = app.test_client()
+    login(other, user["email"])
+    token = reset_token_for(client, query, user["email"])
+    path = f"/password/reset?token={token}"
+    assert client.get(path).status_code == 200
+    response = post_form(client, path, {"password": NEW_PASSWORD,
+                                        "password_confirm": NEW_PASSWORD})
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Sign in with your new password" in client.get("/login").get_data(as_text=True)
+    assert other.get("/account").status_code == 302  # the other session has ended
+    ended = query(lambda s: s.scalars(select(AuthSession.end_reason)).all())
+    assert ended == ["password_reset"]
+    login(client, user["email"], NEW_PASSWORD)
+    # Used once: the link is dead now.
+    again = client.get(path)
+    assert again.status_code == 400 and "This link is not valid" in again.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("password, confirm, message", [
+    (NEW_PASSWORD, "something else entirely", "Passwords do not match."),
+    ("short", "short", "at least 8 characters"),
+    ("", "", "This field is required."),
+])
+def test_reset_bad_input_is_shown_and_keeps_the_link_alive(client, make_user, query,
+                                                           password, confirm, message):
+    user = make_user()
+    token = reset_token_for(client, query, user["email"])
+    path = f"/password/reset?token={token}"
+    response = post_form(client, path, {"password": password, "password_confirm": confirm})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert client.get(path).status_code == 200
+
+
+def test_reset_without_csrf_is_refused(client, make_user, query):
+    user = make_user()
+    token = reset_token_for(client, query, user["email"])
+    response = client.post(f"/password/reset?token={token}",
+                           data={"password": NEW_PASSWORD, "password_confirm": NEW_PASSWORD})
+    assert response.status_code == 400
+    login(client, user["email"], DEFAULT_PASSWORD)
+
+
+def test_an_expired_reset_link_says_so(client, make_user, query):
+    user = make_user()
+    token = reset_token_for(client, query, user["email"])
+    expire_all(query, "password_reset")
+    response = client.get(f"/password/reset?token={token}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "This link has expired" in html and 'href="/password/forgot"' in html
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "x" * 400])
+def test_a_bogus_reset_link_is_not_valid(client, token):
+    response = client.get(f"/password/reset?token={token}")
+    assert response.status_code == 400
+    assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_a_verification_link_is_no_reset_link(client, make_user, query):
+    make_user()
+    token = latest_token(query, "verify_email")
+    assert client.get(f"/password/reset?token={token}").status_code == 400
+
+
+# --- verify email ------------------------------------------------------------------------
+
+def test_the_verification_link_verifies_once(client, make_user, query):
+    user = make_user()
+    token = latest_token(query, "verify_email")
+    response = client.get(f"/verify-email?token={token}")
+    assert response.status_code == 200 and "Email confirmed" in response.get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(User.email_verified)))
+    assert client.get(f"/verify-email?token={token}").status_code == 400
+    assert user
+
+
+def test_an_expired_or_wrong_purpose_verification_link_fails(client, make_user, query):
+    user = make_user()
+    reset = reset_token_for(client, query, user["email"])
+    assert client.get(f"/verify-email?token={reset}").status_code == 400
+    token = latest_token(query, "verify_email")
+    expire_all(query, "verify_email")
+    response = client.get(f"/verify-email?token={token}")
+    assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+    assert not query(lambda s: s.scalar(select(User.email_verified)))
+
+
+def test_the_account_page_offers_to_resend_while_unverified(client, make_user, query):
+    user = make_user()
+    login(client, user["email"])
+    page = client.get("/account").get_data(as_text=True)
+    assert "Resend verification email" in page
+    response = post_form(client, "/account/verify-email/resend", {}, csrf_path="/account")
+    assert response.status_code == 303
+    assert "We sent a new verification email" in client.get("/account").get_data(as_text=True)
+    assert len(mails(query, "verify_email")) == 2
+    client.get(f"/verify-email?token={latest_token(query, 'verify_email')}")
+    assert "Resend verification email" not in client.get("/account").get_data(as_text=True)
+
+
+def test_resend_without_csrf_is_refused(client, make_user, query):
+    user = make_user()
+    login(client, user["email"])
+    client.post("/account/verify-email/resend")
+    assert len(mails(query, "verify_email")) == 1
+
+
+# --- sign-in links -----------------------------------------------------------------------
+
+def test_a_sign_in_link_from_the_login_page_signs_in(app, client, make_user, query):
+    user = make_user()
+    response = post_form(client, "/login/magic/send", {"email": user["email"]},
+                         csrf_path="/login")
+    assert response.status_code == 200
+    assert "Check your email" in response.get_data(as_text=True)
+    unknown = post_form(client, "/login/magic/send", {"email": "nobody@example.com"},
+                        csrf_path="/login")
+    assert unknown.get_data() == response.get_data()
+    token = latest_token(query, "magic_link")
+    path = f"/login/magic?token={token}"
+    assert client.get(path).status_code == 200  # opening the link does not use it
+    response = post_form(client, path, {})
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    assert client.get("/account").status_code == 200
+    session = query(lambda s: s.scalar(select(AuthSession)))
+    assert session.amr == ["otp"]
+    again = app.test_client().get(path)
+    assert again.status_code == 400 and "This link is not valid" in again.get_data(as_text=True)
+
+
+def test_a_sign_in_link_post_without_csrf_is_refused(client, make_user, query):
+    user = make_user()
+    post_form(client, "/login/magic/send", {"email": user["email"]}, csrf_path="/login")
+    token = latest_token(query, "magic_link")
+    assert client.post(f"/login/magic?token={token}").status_code == 400
+    assert query(lambda s: s.scalar(select(AuthSession))) is None
+
+
+def test_an_expired_or_wrong_purpose_sign_in_link_fails(client, make_user, query):
+    user = make_user()
+    post_form(client, "/login/magic/send", {"email": user["email"]}, csrf_path="/login")
+    token = latest_token(query, "magic_link")
+    verification = latest_token(query, "verify_email")
+    assert client.get(f"/login/magic?token={verification}").status_code == 400
+    expire_all(query, "magic_link")
+    response = client.get(f"/login/magic?token={token}")
+    assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+    csrf = fetch_csrf(client, "/login")
+    assert client.post(f"/login/magic?token={token}",
+                       data={"csrf_token": csrf}).status_code == 400
+
+
+def test_a_bad_address_for_a_sign_in_link_returns_to_login_with_the_reason(client, query):
+    response = post_form(client, "/login/magic/send", {"email": "nope"}, csrf_path="/login")
+    assert response.status_code == 303
+    assert "Enter a valid email address." in client.get("/login").get_data(as_text=True)
+    assert mails(query, "magic_link") == []
