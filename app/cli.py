@@ -275,10 +275,6 @@ def clients_rotate_secret(client_id) -> None:
     click.echo(json.dumps({"client_id": client_id, "client_secret": secret}, indent=2))
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.group()
 def mail() -> None:
     """Outbound mail."""
@@ -295,3 +291,7 @@ def mail_deliver() -> None:
             return
         counts = mailer.deliver_due()
         click.echo(f"sent {counts['sent']}, failed {counts['failed']}")
+
+
+if __name__ == "__main__":
+    main()
