@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -29,7 +29,7 @@ def sign_in(page: Page, email: str, password: str) -> None:
     page.goto("/login")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
 
 def signed_in(page: Page, email: str, password: str) -> None:
@@ -45,7 +45,7 @@ def fill_signup(page: Page, *, email: str, password: str, confirm: str | None = 
     page.get_by_label("Last name").fill(last_name)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Confirm password").fill(password if confirm is None else confirm)
-    page.get_by_role("button", name="Create account").click()
+    page.get_by_role("button", name="Create account", exact=True).click()
 
 
 def session_cookie(page: Page) -> dict | None:
@@ -71,6 +71,7 @@ def expect_signed_out(page: Page) -> None:
     page.goto("/account")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount$"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert session_cookie(page) is None  # a dead cookie is cleared, not kept
 
 
 # --- 1. sign up ------------------------------------------------------------------------
@@ -140,6 +141,14 @@ def test_sign_up_with_a_mismatched_confirmation_shows_the_error_beside_the_confi
     assert user_by_email(query, "mismatch@example.com") is None
 
 
+def test_sign_up_with_an_invalid_email_shows_the_error_beside_the_email_field(page, query):
+    fill_signup(page, email="ada-at-example.com", password=STRONG_PASSWORD)
+
+    expect(page).to_have_url(re.compile(r"/signup$"))
+    expect(field_error(page, "email")).to_have_text("Enter a valid email address.")
+    assert query(lambda s: s.scalars(select(User)).all()) == []
+
+
 # --- 3. log in -------------------------------------------------------------------------
 
 def test_a_person_can_log_in_and_lands_on_their_account(page, make_user, query):
@@ -168,6 +177,32 @@ def test_a_wrong_password_is_refused_without_a_session_cookie(page, make_user, q
     expect_signed_out(page)
 
 
+def test_signing_in_returns_to_the_page_that_asked_for_it(page, make_user):
+    user = make_user(email="back@example.com")
+    page.goto("/account/sessions")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Faccount%2Fsessions$"))
+
+    page.get_by_label("Email").fill("back@example.com")
+    page.get_by_label("Password", exact=True).fill(user["password"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    expect(page).to_have_url(re.compile(r"/account/sessions$"))
+    expect(page.get_by_role("heading", name="Where you are signed in")).to_be_visible()
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/account",
+                                    "/\\evil.example"])
+def test_signing_in_never_sends_a_person_to_another_site(page, make_user, live_server,
+                                                         target):
+    user = make_user(email="stay@example.com")
+    page.goto(f"/login?next={quote(target, safe='')}")
+    page.get_by_label("Email").fill("stay@example.com")
+    page.get_by_label("Password", exact=True).fill(user["password"])
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    expect(page).to_have_url(f"{live_server}/account")
+
+
 def test_an_unknown_email_gets_the_same_message_as_a_wrong_password(page):
     sign_in(page, "nobody@example.com", "whatever it may be")
 
@@ -186,7 +221,7 @@ def test_a_person_can_edit_their_profile_and_sees_it_after_reload(page, make_use
     page.get_by_label("Last name").fill("Johnson")
     page.get_by_label("Username").fill("kjohnson")
     page.get_by_label("Phone").fill("+1 (555) 010-0199")
-    page.get_by_role("button", name="Save profile").click()
+    page.get_by_role("button", name="Save profile", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/account$"))
     expect(page.get_by_role("status")).to_have_text("Profile saved.")
@@ -207,11 +242,12 @@ def test_an_invalid_phone_shows_a_field_error_and_saves_nothing(page, make_user,
 
     page.get_by_label("First name").fill("New")
     page.get_by_label("Phone").fill("call me maybe")
-    page.get_by_role("button", name="Save profile").click()
+    page.get_by_role("button", name="Save profile", exact=True).click()
 
     expect(field_error(page, "phone")).to_have_text("Enter a valid phone number.")
     expect(page.get_by_label("Phone")).to_have_value("call me maybe")
     expect(page.get_by_role("status")).to_have_count(0)
+    expect(page.locator("#profile-name")).to_have_text("Old")
     stored = user_by_email(query, "phone@example.com")
     assert (stored.first_name, stored.phone) == ("Old", None)
 
@@ -222,7 +258,7 @@ def test_a_username_taken_by_someone_else_shows_a_field_error(page, make_user):
     signed_in(page, "second@example.com", user["password"])
 
     page.get_by_label("Username").fill("Hopper")
-    page.get_by_role("button", name="Save profile").click()
+    page.get_by_role("button", name="Save profile", exact=True).click()
 
     expect(field_error(page, "username")).to_have_text("This username is taken.")
 
@@ -234,12 +270,12 @@ def change_password(page: Page, current: str, new: str, confirm: str | None = No
     page.get_by_label("Current password").fill(current)
     page.get_by_label("New password", exact=True).fill(new)
     page.get_by_label("Confirm new password").fill(new if confirm is None else confirm)
-    page.get_by_role("button", name="Change password").click()
+    page.get_by_role("button", name="Change password", exact=True).click()
 
 
 def log_out(page: Page) -> None:
     page.goto("/logout")
-    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    page.get_by_role("main").get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(re.compile(r"/login$"))
 
 
@@ -324,17 +360,19 @@ def test_a_person_can_end_another_session_and_that_device_is_signed_out(
         expect(rows).to_have_count(2)
         this_device = rows.filter(has=page.locator(".badge", has_text="this device"))
         expect(this_device).to_have_count(1)
-        expect(this_device.get_by_role("button", name="End session")).to_have_count(0)
+        expect(this_device.get_by_role("button", name="End session", exact=True)).to_have_count(0)
         other_row = page.locator(f'li.session[data-session-id="{other_id}"]')
         expect(other_row).not_to_contain_text("this device")
 
-        other_row.get_by_role("button", name="End session").click()
+        other_row.get_by_role("button", name="End session", exact=True).click()
 
         expect(page).to_have_url(re.compile(r"/account/sessions$"))
         expect(page.get_by_role("status")).to_have_text("Session ended.")
         expect(rows).to_have_count(1)
         expect(rows).to_contain_text("this device")
-        expect(page.get_by_role("button", name="Sign out all other sessions")).to_have_count(0)
+        sign_out_others = page.get_by_role("button", name="Sign out all other sessions",
+                                           exact=True)
+        expect(sign_out_others).to_have_count(0)
         ended = query(lambda s: s.get(AuthSession, other_id))
         assert ended.end_reason == "ended_by_user"
 
@@ -357,7 +395,7 @@ def test_a_person_can_sign_out_all_other_sessions(page, browser, live_server, ma
 
         page.goto("/account/sessions")
         expect(page.locator("li.session")).to_have_count(3)
-        page.get_by_role("button", name="Sign out all other sessions").click()
+        page.get_by_role("button", name="Sign out all other sessions", exact=True).click()
 
         expect(page).to_have_url(re.compile(r"/account/sessions$"))
         expect(page.get_by_role("status")).to_have_text("Signed out 2 other sessions.")
@@ -392,7 +430,7 @@ def test_a_person_cannot_end_someone_elses_session(page, browser, live_server, m
         # Point the End session form at the victim's session, as devtools would allow.
         page.locator('input[name="session_id"]').evaluate(
             "(input, id) => { input.value = id; }", str(victim_session.id))
-        page.get_by_role("button", name="End session").click()
+        page.get_by_role("button", name="End session", exact=True).click()
 
         expect(page).to_have_url(re.compile(r"/account/sessions$"))
         expect(page.get_by_role("status")).to_have_text("Session not found.")
@@ -418,7 +456,7 @@ def test_logging_out_asks_for_confirmation_then_signs_out(page, make_user, query
     assert session_cookie(page) is not None  # merely visiting /logout signs nobody out
     assert len(live_sessions(query, user["id"])) == 1
 
-    page.get_by_role("main").get_by_role("button", name="Sign out").click()
+    page.get_by_role("main").get_by_role("button", name="Sign out", exact=True).click()
 
     expect(page).to_have_url(re.compile(r"/login$"))
     expect(page.get_by_role("status")).to_have_text("You are signed out.")
@@ -469,7 +507,8 @@ def test_pages_carry_security_headers_and_load_nothing_from_other_hosts(page, ma
     for path in ("/login", "/signup"):
         check(path)
     signed_in(page, "headers@example.com", user["password"])
-    for path in ("/account", "/account/password", "/account/sessions", "/logout"):
+    for path in ("/account", "/account/password", "/account/sessions", "/account/apps",
+                 "/logout"):
         check(path)
         assert page.evaluate("getComputedStyle(document.querySelector('.topbar')).display") \
             == "flex", "the stylesheet did not load"
@@ -478,6 +517,12 @@ def test_pages_carry_security_headers_and_load_nothing_from_other_hosts(page, ma
     foreign = [url for url in requested if urlsplit(url).netloc != own_origin]
     assert foreign == []
     assert any(urlsplit(url).path == "/static/tessera.css" for url in requested)
+
+    missing = page.goto("/no-such-page")
+    assert missing.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    assert "frame-ancestors 'none'" in missing.all_headers()["content-security-policy"]
+    assert missing.all_headers()["x-frame-options"] == "DENY"
     assert csp_violations == []
 
 
