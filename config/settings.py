@@ -143,11 +143,30 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds a password reset link stays valid."),
     Setting("MAGIC_LINK_TTL", _positive_int, 15 * 60,
             "Seconds a sign-in link stays valid."),
+    Setting("MFA_EMAIL_CODE_TTL", _positive_int, 10 * 60,
+            "Seconds a second-factor code sent by mail at login stays valid."),
     Setting("EMAIL_CODE_ATTEMPTS", _positive_int, 5,
             "Wrong guesses allowed against one 6-digit email code before it stops working."),
     Setting("MAIL_SEND_LIMIT", str, "3 per hour",
             "Password reset and sign-in link emails sent to one address; more requests are "
             "answered the same but send nothing."),
+    Setting("SMS_BACKEND", _choice("outbox", "http"), "outbox",
+            "`outbox`: text messages stay in the database (listed at /dev/outbox in "
+            "development); `http`: each is POSTed to `TESSERA_SMS_HTTP_URL`."),
+    Setting("SMS_HTTP_URL", str, "", "Where the `http` SMS backend POSTs each message."),
+    Setting("SMS_HTTP_TEMPLATE", str, '{"to": "{to}", "text": "{text}"}',
+            "JSON body the `http` SMS backend sends; `{to}` and `{text}` are replaced by the "
+            "number and the message (JSON-escaped)."),
+    Setting("SMS_HTTP_AUTHORIZATION", str, "",
+            "`Authorization` header value the `http` SMS backend sends, if the gateway needs "
+            "one (kept out of logs)."),
+    Setting("SMS_SEND_LIMIT", str, "3 per hour",
+            "One-time codes sent by SMS to one number; more requests are refused (429)."),
+    Setting("PHONE_VERIFICATION_TTL", _positive_int, 10 * 60,
+            "Seconds a phone verification code sent by SMS stays valid."),
+    Setting("EVENTCHAIN_REQUIRE_VERIFIED_EMAIL", _bool, False,
+            "The eventchain dialect refuses login to accounts whose email is not verified "
+            "(`AUTH_002`), as its document describes."),
     Setting("RATELIMIT_ENABLED", _bool, True,
             "`false` switches every rate limit and login throttle off (tests, benchmarks)."),
     Setting("LOGIN_ACCOUNT_LIMIT", str, "10 per 15 minutes",

@@ -60,3 +60,5 @@ PASSWORD_RESET_REQUESTED = "password.reset_requested"  # noqa: S105 - an event n
 PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name
 MAGIC_LINK_SENT = "magic_link.sent"
 MAGIC_LINK_USED = "magic_link.used"
+PHONE_CODE_SENT = "phone.code_sent"
+PHONE_VERIFIED = "phone.verified"

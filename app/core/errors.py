@@ -66,6 +66,15 @@ class AccountLocked(TesseraError):
     durable = True
 
 
+class AccountNotVerified(TesseraError):
+    """Login refused until the email is verified (where a dialect's setting asks for it)."""
+
+    code = "account_not_verified"
+    status = 403
+    message = "Verify your email address before signing in."
+    durable = True
+
+
 class AccountInactive(TesseraError):
     code = "account_inactive"
     status = 403

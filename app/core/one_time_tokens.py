@@ -3,8 +3,9 @@
 Link tokens carry 256 random bits (urlsafe) and are stored as SHA-256 digests; codes are
 six digits stored as an HMAC keyed by the secret key (and bound to user and purpose), with
 an attempt budget per code. Every token is single-use (an atomic conditional UPDATE marks
-it used), expires after its purpose's TTL, and stops working if the account's email
-changes. Issuing a new token or code for a purpose retires the user's earlier unused ones.
+it used), expires after its purpose's TTL, and stops working if the address it was sent to
+(the account's email, or its phone number for a code sent by SMS) changes. Issuing a new
+token or code for a purpose retires the user's earlier unused ones.
 
 Errors: OneTimeTokenInvalid (`token_invalid`: unknown, used, other purpose, other email,
 attempt budget spent), OneTimeTokenExpired (`token_expired`), WrongCode (`token_invalid`,
@@ -30,8 +31,13 @@ from app.models.types import utcnow
 VERIFY_EMAIL = "verify_email"
 PASSWORD_RESET = "password_reset"
 MAGIC_LINK = "magic_link"
+VERIFY_PHONE = "verify_phone"  # a code sent by SMS
+MFA_EMAIL = "mfa_email"  # a second-factor code sent by mail at login
 TTL_SETTINGS = {VERIFY_EMAIL: "EMAIL_VERIFICATION_TTL", PASSWORD_RESET: "PASSWORD_RESET_TTL",
-                MAGIC_LINK: "MAGIC_LINK_TTL"}
+                MAGIC_LINK: "MAGIC_LINK_TTL", VERIFY_PHONE: "PHONE_VERIFICATION_TTL",
+                MFA_EMAIL: "MFA_EMAIL_CODE_TTL"}
+# Purposes whose codes go to the phone; every other goes to the email address.
+PHONE_PURPOSES = frozenset({VERIFY_PHONE})
 TOKEN_MAX_LENGTH = 128
 CODE_PATTERN = re.compile(r"^[0-9]{6}$")
 
@@ -43,6 +49,11 @@ def _digest(token: str) -> str:
 def _code_digest(user_id, purpose: str, code: str) -> str:
     key = setting("SECRET_KEY").encode()
     return hmac.new(key, f"{purpose}:{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def address_for(user: User, purpose: str) -> str | None:
+    """Where a token of this purpose goes: the phone number or the email address."""
+    return user.phone if purpose in PHONE_PURPOSES else user.email
 
 
 def ttl(purpose: str) -> timedelta:
@@ -60,10 +71,13 @@ def _retire(user: User, purpose: str, kind: str) -> None:
 def _add(user: User, purpose: str, kind: str, digest: str) -> OneTimeToken:
     if purpose not in TTL_SETTINGS:
         raise ValueError(f"unknown one-time token purpose {purpose!r}")
+    address = address_for(user, purpose)
+    if not address:
+        raise ValueError(f"user has no address for {purpose!r}")
     _retire(user, purpose, kind)
     now = utcnow()
     row = OneTimeToken(user_id=user.id, purpose=purpose, kind=kind, digest=digest,
-                       email=user.email, attempts=0, created_at=now,
+                       address=address, attempts=0, created_at=now,
                        expires_at=now + ttl(purpose))
     db.session.add(row)
     return row
@@ -95,7 +109,7 @@ def _live(row: OneTimeToken | None, purpose: str, kind: str) -> tuple[OneTimeTok
     if utcnow() >= row.expires_at:
         raise OneTimeTokenExpired(field="token" if kind == "link" else "code")
     user = db.session.get(User, row.user_id)
-    if user is None or user.email != row.email:
+    if user is None or address_for(user, purpose) != row.address:
         raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
     return row, user
 

@@ -14,10 +14,11 @@ from app.models.one_time_token import OneTimeToken
 from app.models.rbac import Permission, Role, UserRole, role_permissions
 from app.models.session import AuthSession
 from app.models.signing_key import SigningKey
+from app.models.sms import OutboundSms
 from app.models.token import RefreshToken
 from app.models.user import User
 
 __all__ = ["AuditEvent", "AuthSession", "AuthorizationCode", "Consent", "OAuthClient",
-           "OneTimeToken", "OutboundMail", "PendingAuthorization", "Permission", "RefreshToken",
+           "OneTimeToken", "OutboundMail", "OutboundSms", "PendingAuthorization", "Permission", "RefreshToken",
            "RevokedAccessToken", "Role", "SigningKey", "User", "UserAppData", "UserRole",
            "role_permissions"]

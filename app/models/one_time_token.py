@@ -2,7 +2,7 @@
 
 Only a digest is stored: SHA-256 for link tokens (128+ random bits need no slow hash),
 an HMAC keyed by the secret key for 6-digit codes (a million codes are no secret without
-the key). Each row is bound to one user, one purpose and the email address it was sent to.
+the key). Each row is bound to one user, one purpose and the address (email or phone) it was sent to.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ class OneTimeToken(db.Model):
     # "link" (a token in a URL) or "code" (six digits typed by a person).
     kind: Mapped[str] = mapped_column(String(8), default="link")
     digest: Mapped[str] = mapped_column(String(64), index=True)
-    # The address the token was sent to: it stops working if the account's email changes.
-    email: Mapped[str] = mapped_column(String(254))
+    # Where the token was sent: the account's email, or its phone number for a code sent
+    # by SMS. The token stops working if the account's address changes.
+    address: Mapped[str] = mapped_column(String(254))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -24,6 +24,8 @@ class User(db.Model):
     last_name: Mapped[str] = mapped_column(String(100), default="")
     phone: Mapped[str | None] = mapped_column(String(32), nullable=True)
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by a code sent by SMS; changing the number clears it.
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     is_locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
