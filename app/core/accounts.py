@@ -66,7 +66,7 @@ def _clean_name(raw: object, field: str) -> str:
     return value
 
 
-def _clean_phone(raw: object, field: str = "phone") -> str | None:
+def clean_phone(raw: object, field: str = "phone") -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str) or not PHONE_PATTERN.match(raw.strip()):
@@ -104,7 +104,7 @@ def create_user(*, email: object, password: object, username: object = None,
         username=username,
         first_name=_clean_name(first_name, "first_name"),
         last_name=_clean_name(last_name, "last_name"),
-        phone=_clean_phone(phone),
+        phone=clean_phone(phone),
         email_verified=email_verified,
     )
     _assert_unique(email=email, username=username)
@@ -214,7 +214,9 @@ def update_profile(user: User, *, client: ClientInfo, **changes: object) -> User
     if "last_name" in changes:
         user.last_name = _clean_name(changes["last_name"], "last_name")
     if "phone" in changes:
-        user.phone = _clean_phone(changes["phone"])
+        phone = clean_phone(changes["phone"])
+        if phone != user.phone:
+            user.phone, user.phone_verified = phone, False
     if "username" in changes:
         username = normalize_username(changes["username"])
         _assert_unique(username=username, exclude=user.id)

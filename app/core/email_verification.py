@@ -2,14 +2,18 @@
 
 Sent at sign-up when TESSERA_EMAIL_VERIFICATION is on. Sends to one address are throttled
 (TESSERA_MAIL_SEND_LIMIT) silently: a throttled send is skipped, not refused.
+
+Signed-out callers (documents whose resend and code check take an email address) go
+through `resend_to_address()` and `verify_code_at_address()`, which answer the same for an
+unknown, a verified and an unverified address, so neither tells who has an account.
 """
 
 from __future__ import annotations
 
-from app.core import audit, mailer
+from app.core import accounts, audit, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import AlreadyVerified
+from app.core.errors import AlreadyVerified, OneTimeTokenInvalid
 from app.core.services import services, setting
 from app.models import User
 
@@ -45,6 +49,34 @@ def resend(user: User, *, client: ClientInfo | None = None) -> bool:
     if user.email_verified:
         raise AlreadyVerified()
     return send(user, client=client)
+
+
+def resend_to_address(email: object, *, client: ClientInfo | None = None) -> None:
+    """Resend for whoever owns the address, if it needs verifying. Always returns None;
+    raises only ValidationError for a malformed address. Unknown and verified addresses
+    get the same work (a message rendered, nothing stored or sent)."""
+    address = accounts.normalize_email(email)
+    user = accounts.find_by_email(address)
+    if user is None or user.email_verified or not user.is_active:
+        mailer.render("verify_email", email=address, url=mailer.link("/verify-email",
+                                                                     token=ott.decoy()),
+                      code="000000", hours=max(1, setting("EMAIL_VERIFICATION_TTL") // 3600))
+        audit.record(audit.EMAIL_VERIFICATION_SENT, user_id=user.id if user else None,
+                     client=client, sent=False,
+                     reason="no_account" if user is None else "not_needed")
+        return
+    send(user, client=client)
+
+
+def verify_code_at_address(email: object, code: object, *,
+                           client: ClientInfo | None = None) -> User:
+    """Verify by the 6-digit code, naming the account by its address (signed out).
+    An unknown or already verified address answers like a wrong code (`token_invalid`)."""
+    address = accounts.normalize_email(email)
+    user = accounts.find_by_email(address)
+    if user is None or user.email_verified:
+        raise OneTimeTokenInvalid(field="code")
+    return verify_code(user, code, client=client)
 
 
 def _mark_verified(user: User, *, method: str, client: ClientInfo | None) -> User:

@@ -1,8 +1,9 @@
 """Sign-in links by mail ("magic links").
 
-`send()` answers the same whether or not the address has an account; with
-`allow_registration` an unknown address gets a new passwordless account. `verify()` uses
-the link and returns the user: the caller starts the session (amr ["otp"]).
+`send()` answers the same whether or not the address has an account. With
+`allow_registration` an unknown address is sent a sign-up link instead (nothing is created
+yet); `verify()` creates the account from such a link only when its caller allows
+registration too. `verify()` returns the user: the caller starts the session (amr AMR).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from app.core import accounts, audit, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import AccountInactive, AccountLocked
+from app.core.errors import AccountInactive, AccountLocked, RegistrationNotAllowed
 from app.core.services import services, setting
 from app.models import User
 from app.models.types import utcnow
@@ -20,16 +21,21 @@ AMR = ["otp"]  # RFC 8176 has no "email"; a one-time secret delivered out of ban
 
 def send(email: object, *, client: ClientInfo | None = None,
          allow_registration: bool = False) -> None:
-    """Send a sign-in link. Always returns None; raises only ValidationError for a
-    malformed address. Sends to one address are throttled (TESSERA_MAIL_SEND_LIMIT)
-    silently."""
+    """Send a sign-in link (or, with allow_registration, a sign-up link to an unknown
+    address). Always returns None; raises only ValidationError for a malformed address.
+    Sends to one address are throttled (TESSERA_MAIL_SEND_LIMIT) silently."""
     address = accounts.normalize_email(email)
     throttled = services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail",
                                             ott.MAGIC_LINK, address) is not None
     user = accounts.find_by_email(address)
-    if user is None and allow_registration and not throttled:
-        user = accounts.create_passwordless_user(address, client=client)
     minutes = max(1, setting("MAGIC_LINK_TTL") // 60)
+    if user is None and allow_registration and not throttled:
+        token = ott.issue_for_address(address, ott.MAGIC_LINK)
+        mailer.queue(address, "magic_link", email=address, minutes=minutes, new_account=True,
+                     url=mailer.link("/login/magic", token=token))
+        audit.record(audit.MAGIC_LINK_SENT, user_id=None, client=client, sent=True,
+                     reason="sign_up")
+        return
     if user is None or throttled or not user.is_active or user.is_locked:
         token = ott.decoy()
         mailer.render("magic_link", email=address, minutes=minutes,
@@ -44,22 +50,31 @@ def send(email: object, *, client: ClientInfo | None = None,
     audit.record(audit.MAGIC_LINK_SENT, user_id=user.id, client=client, sent=True)
 
 
-def verify(token: object, *, client: ClientInfo | None = None) -> User:
+def verify(token: object, *, client: ClientInfo | None = None,
+           allow_registration: bool = False) -> User:
     """Use a sign-in link; returns the user to start a session for (amr AMR).
 
     Errors: OneTimeTokenInvalid (`token_invalid`), OneTimeTokenExpired (`token_expired`),
-    AccountLocked, AccountInactive. Opening the link proves the mailbox, so the email
-    becomes verified.
+    AccountLocked, AccountInactive, and RegistrationNotAllowed for a sign-up link used
+    without allow_registration (the link is left unused, so it can be tried again). Opening
+    the link proves the mailbox, so the email becomes verified.
 
     MFA hook: when MFA lands, a user with a second factor must pass it before the session
     starts; the caller (or a core login step) must check that here, as for a password.
     """
-    user = ott.check(token, ott.MAGIC_LINK)
-    if user.is_locked:
+    user, address = ott.check_unowned(token, ott.MAGIC_LINK)
+    if user is None:
+        # A sign-up link; the account may have been created since it was sent.
+        user = accounts.find_by_email(address)
+        if user is None and not allow_registration:
+            raise RegistrationNotAllowed(field="allow_registration")
+    if user is not None and user.is_locked:
         raise AccountLocked()
-    if not user.is_active:
+    if user is not None and not user.is_active:
         raise AccountInactive()
-    user = ott.consume(token, ott.MAGIC_LINK)
+    ott.consume_unowned(token, ott.MAGIC_LINK)
+    if user is None:
+        user = accounts.create_passwordless_user(address, client=client)
     if not user.email_verified:
         user.email_verified = True
         audit.record(audit.EMAIL_VERIFIED, user_id=user.id, client=client,

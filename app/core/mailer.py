@@ -1,19 +1,10 @@
-"""Outbound mail: queued in the request's transaction, delivered after it commits.
+"""Outbound mail over SMTP, through the outbox (app/core/outbox.py).
 
 `queue()` renders `templates/email/<template>.txt` (first line `Subject: ...`) and `.html`
 and adds an OutboundMail row to the current transaction, so a request that rolls back sends
-nothing. When that transaction commits, a per-process background worker (a daemon thread,
-started on first use) is woken to deliver due rows over SMTP; a request never waits on the
-relay. A failed attempt is recorded and retried with exponential backoff (30 s, 2 min,
-8 min, ...) until TESSERA_MAIL_MAX_ATTEMPTS, then the row is marked failed.
-
-Rows are claimed with a conditional UPDATE that pushes next_attempt_at forward (a lease),
-after a `SELECT ... FOR UPDATE SKIP LOCKED` on PostgreSQL, so two workers (threads,
-processes or instances) never send one message twice, and a worker that dies mid-send
-leaves the row to be retried when the lease runs out.
-
-Without TESSERA_SMTP_HOST nothing goes over the network: the rows are the outbox (listed at
-/dev/outbox in development). `tessera mail deliver` delivers due rows once (cron, tests).
+nothing; the outbox worker delivers it after the commit. Without TESSERA_SMTP_HOST nothing
+goes over the network: the rows are the outbox (listed at /dev/outbox in development).
+`tessera mail deliver` delivers due rows once (cron, tests).
 """
 
 from __future__ import annotations
@@ -22,30 +13,24 @@ import logging
 import re
 import smtplib
 import ssl
-import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from urllib.parse import urlencode
 
-from flask import Flask, current_app, render_template
-from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, func, select, update
+from flask import render_template
+from sqlalchemy import select
 
+from app.core import outbox
+from app.core.outbox import BATCH, backoff, stop_worker  # noqa: F401 - part of this API
 from app.core.services import setting
 from app.extensions import db
 from app.models import OutboundMail
-from app.models.mail import FAILED, QUEUED, SENT
+from app.models.mail import QUEUED, SENT
 from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE = 30  # seconds before the first retry; each further retry waits 4 times longer
-BACKOFF_CAP = 6 * 3600
-LEASE = timedelta(minutes=5)  # how long a claimed row is left alone by other workers
-POLL_SECONDS = 60  # an idle worker still looks for due rows (retries, other instances')
-BATCH = 50
-_SESSION_FLAG = "tessera.mail_queued"
 LINK_PATTERN = re.compile(r"https?://[^\s<>\"]+")
 
 
@@ -73,9 +58,7 @@ def queue(to: str, template: str, **context) -> OutboundMail:
     subject, text, html = render(template, **context)
     mail = OutboundMail(to=to, subject=subject, text=text, html=html, purpose=template,
                         status=QUEUED, attempts=0, next_attempt_at=utcnow())
-    db.session.add(mail)
-    # The commit hook below wakes this app's worker once the row is really there.
-    db.session.info[_SESSION_FLAG] = current_app._get_current_object()
+    outbox.queued(mail)
     return mail
 
 
@@ -88,121 +71,15 @@ def recent(limit: int = 50) -> list[OutboundMail]:
         select(OutboundMail).order_by(OutboundMail.created_at.desc()).limit(limit)))
 
 
-# --- waking the worker after commit ---------------------------------------------------------
-
-@event.listens_for(FlaskSession, "after_commit")
-def _after_commit(session) -> None:
-    app = session.info.pop(_SESSION_FLAG, None)
-    if app is not None and app.config["SMTP_HOST"]:
-        worker_for(app).wake()
-
-
-@event.listens_for(FlaskSession, "after_rollback")
-def _after_rollback(session) -> None:
-    # The rows went with the transaction; there is nothing to wake the worker for.
-    session.info.pop(_SESSION_FLAG, None)
-
-
-class MailWorker:
-    """One daemon thread per app and process that delivers due rows, woken after commits."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        self._wake = threading.Event()
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._stopped = False
-
-    def wake(self) -> None:
-        with self._lock:
-            if self._stopped:
-                return
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="tessera-mail",
-                                                daemon=True)
-                self._thread.start()
-        self._wake.set()
-
-    def stop(self, timeout: float = 10) -> None:
-        with self._lock:
-            self._stopped = True
-            thread = self._thread
-        self._wake.set()
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self) -> None:
-        while not self._stopped:
-            self._wake.clear()
-            wait = POLL_SECONDS
-            try:
-                with self.app.app_context():
-                    try:
-                        deliver_due()
-                        due = next_due_in()
-                        if due is not None:
-                            wait = min(wait, due)
-                    finally:
-                        db.session.remove()
-            except Exception:  # a broken database must not kill the worker for good
-                log.exception("mail worker: delivery round failed")
-            if self._stopped:
-                break
-            self._wake.wait(max(0.2, wait))
-
-
-def worker_for(app: Flask) -> MailWorker:
-    with _WORKERS_LOCK:
-        worker = app.extensions.get("tessera.mail_worker")
-        if worker is None:
-            worker = app.extensions["tessera.mail_worker"] = MailWorker(app)
-        return worker
-
-
-_WORKERS_LOCK = threading.Lock()
-
-
-def stop_worker(app: Flask) -> None:
-    """Stop this app's worker for good (tests; deliver_due() still works by hand)."""
-    worker_for(app).stop()
-
-
 # --- delivering -------------------------------------------------------------------------
 
-def backoff(attempts: int) -> timedelta:
-    """Wait after the given number of failed attempts: 30 s, 2 min, 8 min, 32 min, ..."""
-    return timedelta(seconds=min(BACKOFF_CAP, BACKOFF_BASE * 4 ** max(0, attempts - 1)))
+def active() -> bool:
+    """Is a relay configured? Without one the rows stay as the outbox."""
+    return bool(setting("SMTP_HOST"))
 
 
 def next_due_in(now: datetime | None = None) -> float | None:
-    """Seconds until the next queued row is due (0 if one is due now), None if none."""
-    now = now or utcnow()
-    due = db.session.scalar(select(func.min(OutboundMail.next_attempt_at))
-                            .where(OutboundMail.status == QUEUED))
-    db.session.rollback()
-    if due is None:
-        return None
-    return max(0.0, (due - now).total_seconds())
-
-
-def _claim(now: datetime, limit: int) -> list[OutboundMail]:
-    query = (select(OutboundMail.id)
-             .where(OutboundMail.status == QUEUED, OutboundMail.next_attempt_at <= now)
-             .order_by(OutboundMail.next_attempt_at).limit(limit))
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    claimed = []
-    for mail_id in db.session.scalars(query).all():
-        result = db.session.execute(
-            update(OutboundMail)
-            .where(OutboundMail.id == mail_id, OutboundMail.status == QUEUED,
-                   OutboundMail.next_attempt_at <= now)
-            .values(next_attempt_at=now + LEASE, attempts=OutboundMail.attempts + 1)
-            .execution_options(synchronize_session=False))
-        if result.rowcount == 1:
-            claimed.append(mail_id)
-    db.session.commit()
-    return [db.session.get(OutboundMail, mail_id) for mail_id in claimed]
+    return outbox.next_due_in(OutboundMail, now)
 
 
 def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> dict[str, int]:
@@ -212,10 +89,10 @@ def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> dict[str,
     work (it runs outside any request).
     """
     counts = {"sent": 0, "failed": 0}
-    if not setting("SMTP_HOST"):
+    if not active():
         return counts
     while True:
-        rows = _claim(now or utcnow(), limit)
+        rows = outbox.claim(OutboundMail, now or utcnow(), limit)
         if not rows:
             return counts
         try:
@@ -247,12 +124,7 @@ def deliver_due(*, now: datetime | None = None, limit: int = BATCH) -> dict[str,
 
 
 def _record_failure(row: OutboundMail, exc: BaseException) -> None:
-    row.last_error = _describe(exc)
-    if row.attempts >= setting("MAIL_MAX_ATTEMPTS"):
-        row.status = FAILED
-        log.warning("mail %s to %s failed for good: %s", row.id, row.to, row.last_error)
-    else:
-        row.next_attempt_at = utcnow() + backoff(row.attempts)
+    outbox.record_failure(row, _describe(exc), max_attempts=setting("MAIL_MAX_ATTEMPTS"))
 
 
 def _describe(exc: BaseException) -> str:
@@ -260,7 +132,7 @@ def _describe(exc: BaseException) -> str:
     secret = setting("SMTP_PASSWORD")
     if secret:
         text = text.replace(secret, "***")
-    return text[:500]
+    return text
 
 
 def _connect() -> smtplib.SMTP:

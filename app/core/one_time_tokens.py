@@ -36,6 +36,8 @@ MFA_EMAIL = "mfa_email"  # a second-factor code sent by mail at login
 TTL_SETTINGS = {VERIFY_EMAIL: "EMAIL_VERIFICATION_TTL", PASSWORD_RESET: "PASSWORD_RESET_TTL",
                 MAGIC_LINK: "MAGIC_LINK_TTL", VERIFY_PHONE: "PHONE_VERIFICATION_TTL",
                 MFA_EMAIL: "MFA_EMAIL_CODE_TTL"}
+# Purposes that may have a token for an address with no account yet (sign-up links).
+UNOWNED_PURPOSES = frozenset({MAGIC_LINK})
 # Purposes whose codes go to the phone; every other goes to the email address.
 PHONE_PURPOSES = frozenset({VERIFY_PHONE})
 TOKEN_MAX_LENGTH = 128
@@ -96,6 +98,19 @@ def issue(user: User, purpose: str) -> str:
     return token
 
 
+def issue_for_address(address: str, purpose: str) -> str:
+    """A link token for an address with no account yet (a sign-up link). Only purposes in
+    UNOWNED_PURPOSES may have one; it is read back with `check_unowned`/`consume_unowned`."""
+    if purpose not in UNOWNED_PURPOSES:
+        raise ValueError(f"{purpose!r} tokens always belong to an account")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(OneTimeToken(user_id=None, purpose=purpose, kind="link",
+                                digest=_digest(token), address=address, attempts=0,
+                                created_at=now, expires_at=now + ttl(purpose)))
+    return token
+
+
 def decoy() -> str:
     """The same work as issue() without storing anything (for unknown addresses)."""
     token = secrets.token_urlsafe(32)
@@ -103,11 +118,16 @@ def decoy() -> str:
     return token
 
 
-def _live(row: OneTimeToken | None, purpose: str, kind: str) -> tuple[OneTimeToken, User]:
+def _live(row: OneTimeToken | None, purpose: str, kind: str, *,
+          unowned: bool = False) -> tuple[OneTimeToken, User | None]:
     if row is None or row.purpose != purpose or row.kind != kind or row.used_at is not None:
         raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
     if utcnow() >= row.expires_at:
         raise OneTimeTokenExpired(field="token" if kind == "link" else "code")
+    if row.user_id is None:
+        if not unowned:
+            raise OneTimeTokenInvalid(field="token")
+        return row, None
     user = db.session.get(User, row.user_id)
     if user is None or address_for(user, purpose) != row.address:
         raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
@@ -124,6 +144,19 @@ def _find(token: object) -> OneTimeToken | None:
 def check(token: object, purpose: str) -> User:
     """The user a live token names, without using it (a page showing a form first)."""
     return _live(_find(token), purpose, "link")[1]
+
+
+def check_unowned(token: object, purpose: str) -> tuple[User | None, str]:
+    """(user, address) of a live token that may be a sign-up link (user None), unused."""
+    row, user = _live(_find(token), purpose, "link", unowned=True)
+    return user, row.address
+
+
+def consume_unowned(token: object, purpose: str) -> tuple[User | None, str]:
+    """Use a token that may be a sign-up link once; (user or None, address)."""
+    row, user = _live(_find(token), purpose, "link", unowned=True)
+    _use(row, "token")
+    return user, row.address
 
 
 def _use(row: OneTimeToken, field: str) -> None:

@@ -19,6 +19,7 @@ from app.models.token import RefreshToken
 from app.models.user import User
 
 __all__ = ["AuditEvent", "AuthSession", "AuthorizationCode", "Consent", "OAuthClient",
-           "OneTimeToken", "OutboundMail", "OutboundSms", "PendingAuthorization", "Permission", "RefreshToken",
+           "OneTimeToken", "OutboundMail", "OutboundSms", "PendingAuthorization", "Permission",
+           "RefreshToken",
            "RevokedAccessToken", "Role", "SigningKey", "User", "UserAppData", "UserRole",
            "role_permissions"]

@@ -2,7 +2,8 @@
 
 Only a digest is stored: SHA-256 for link tokens (128+ random bits need no slow hash),
 an HMAC keyed by the secret key for 6-digit codes (a million codes are no secret without
-the key). Each row is bound to one user, one purpose and the address (email or phone) it was sent to.
+the key). Each row is bound to one user, one purpose and the address (email or phone) it
+was sent to.
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ class OneTimeToken(db.Model):
     __table_args__ = (Index("ix_one_time_tokens_user_purpose", "user_id", "purpose"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        Uuid, ForeignKey("users.id", ondelete="CASCADE"))
+    # None only for a sign-in link sent to an address with no account yet: using it may
+    # create the account (a document's `allow_registration`).
+    user_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     purpose: Mapped[str] = mapped_column(String(32))
     # "link" (a token in a URL) or "code" (six digits typed by a person).
     kind: Mapped[str] = mapped_column(String(8), default="link")

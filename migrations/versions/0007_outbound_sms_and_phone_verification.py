@@ -1,4 +1,4 @@
-"""outbound sms, phone verification, one-time token address
+"""outbound sms, phone verification, one-time token address, sign-up links
 
 Revision ID: 0007
 Revises: 0006
@@ -42,10 +42,13 @@ def upgrade() -> None:
     with op.batch_alter_table('one_time_tokens', schema=None) as batch_op:
         batch_op.alter_column('email', new_column_name='address',
                               existing_type=sa.String(length=254), existing_nullable=False)
+        batch_op.alter_column('user_id', existing_type=sa.Uuid(), nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM one_time_tokens WHERE user_id IS NULL")
     with op.batch_alter_table('one_time_tokens', schema=None) as batch_op:
+        batch_op.alter_column('user_id', existing_type=sa.Uuid(), nullable=False)
         batch_op.alter_column('address', new_column_name='email',
                               existing_type=sa.String(length=254), existing_nullable=False)
 
