@@ -175,6 +175,14 @@ class WrongCode(OneTimeTokenInvalid):
     message = "That code is not correct."
 
 
+class RegistrationNotAllowed(TesseraError):
+    """A sign-up link was used without permission to create the account."""
+
+    code = "registration_not_allowed"
+    status = 403
+    message = "No account uses this address. Allow registration to create one."
+
+
 class AlreadyVerified(TesseraError):
     code = "already_verified"
     status = 400
