@@ -10,6 +10,15 @@ from app.models.authorization import (
 )
 from app.models.client import OAuthClient
 from app.models.mail import OutboundMail
+from app.models.mfa import (
+    MfaChallenge,
+    MfaSettings,
+    RecoveryCode,
+    TotpFactor,
+    TrustedDevice,
+    WebAuthnChallenge,
+    WebAuthnCredential,
+)
 from app.models.one_time_token import OneTimeToken
 from app.models.rbac import Permission, Role, UserRole, role_permissions
 from app.models.session import AuthSession
@@ -22,4 +31,5 @@ __all__ = ["AuditEvent", "AuthSession", "AuthorizationCode", "Consent", "OAuthCl
            "OneTimeToken", "OutboundMail", "OutboundSms", "PendingAuthorization", "Permission",
            "RefreshToken",
            "RevokedAccessToken", "Role", "SigningKey", "User", "UserAppData", "UserRole",
-           "role_permissions"]
+           "role_permissions", "MfaChallenge", "MfaSettings", "RecoveryCode", "TotpFactor",
+           "TrustedDevice", "WebAuthnChallenge", "WebAuthnCredential"]
