@@ -220,6 +220,27 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REFRESH_TOKEN_IDLE_TTL", _positive_int, 14 * 24 * 3600,
             "Seconds a refresh token may go unused before it expires."),
     Setting("AUTH_CODE_TTL", _positive_int, 60, "Authorization code lifetime in seconds."),
+    Setting("TOTP_ISSUER", str, "Tessera",
+            "Issuer label authenticator apps show next to a TOTP entry."),
+    Setting("MFA_CHALLENGE_TTL", _positive_int, 300,
+            "Seconds a login has to complete its second factor after the password."),
+    Setting("MFA_CHALLENGE_ATTEMPTS", _positive_int, 5,
+            "Second-factor attempts allowed against one pending MFA login."),
+    Setting("MFA_CODE_LIMIT", str, "10 per 15 minutes",
+            "Authenticator-app codes checked for one account; more are refused (429)."),
+    Setting("MFA_RECENT_AUTH", _positive_int, 600,
+            "Seconds after a password or MFA check during which factors may be changed "
+            "without authenticating again."),
+    Setting("TRUSTED_DEVICE_DAYS", _positive_int, 30,
+            "Days a browser that asked to be remembered skips the second factor."),
+    Setting("WEBAUTHN_RP_ID", str, "",
+            "WebAuthn relying party ID (a domain). Empty: the host of `TESSERA_ISSUER`."),
+    Setting("WEBAUTHN_RP_NAME", str, "Tessera", "Name passkey prompts show for this site."),
+    Setting("WEBAUTHN_ORIGINS", str, "",
+            "Comma-separated origins passkey ceremonies may come from. Empty: the origin of "
+            "`TESSERA_ISSUER`."),
+    Setting("WEBAUTHN_CHALLENGE_TTL", _positive_int, 300,
+            "Seconds a passkey registration or sign-in ceremony may take."),
 )
 
 

@@ -187,3 +187,85 @@ class AlreadyVerified(TesseraError):
     code = "already_verified"
     status = 400
     message = "This email address is already verified."
+
+
+# --- multi-factor authentication ------------------------------------------------------------
+
+class MfaRequired(TesseraError):
+    """The password was right; a second factor must follow (details carry the challenge)."""
+
+    code = "mfa_required"
+    status = 401
+    message = "A second factor is required to finish signing in."
+    durable = True
+
+
+class MfaInvalidCode(TesseraError):
+    """A wrong, reused or unusable second-factor code or passkey answer. Durable, so the
+    spent attempt and its audit event are kept."""
+
+    code = "mfa_invalid_code"
+    status = 401
+    message = "That code is not correct."
+    durable = True
+
+
+class MfaCodeExpired(MfaInvalidCode):
+    code = "mfa_code_expired"
+    message = "That code has expired. Ask for a new one."
+
+
+class MfaNotEnabled(TesseraError):
+    code = "mfa_not_enabled"
+    status = 400
+    message = "This second factor is not enabled."
+
+
+class MfaAlreadyEnabled(TesseraError):
+    code = "mfa_already_enabled"
+    status = 409
+    message = "This second factor is already enabled."
+
+
+class ReauthenticationRequired(TesseraError):
+    """A factor change needs a password or MFA check within TESSERA_MFA_RECENT_AUTH."""
+
+    code = "reauthentication_required"
+    status = 401
+    message = "Confirm it is you: enter your password or a second factor again."
+
+
+class MfaChallengeInvalid(TesseraError):
+    """The pending MFA login is unknown, finished, or not this user's."""
+
+    code = "mfa_challenge_invalid"
+    status = 401
+    message = "This sign-in attempt is no longer valid. Sign in again."
+
+
+class MfaChallengeExpired(MfaChallengeInvalid):
+    code = "mfa_challenge_expired"
+    message = "This sign-in attempt has expired. Sign in again."
+
+
+class MfaAttemptsExceeded(MfaChallengeInvalid):
+    code = "mfa_attempts_exceeded"
+    status = 429
+    message = "Too many wrong codes. Sign in again."
+    durable = True
+
+
+class PasskeyInvalid(TesseraError):
+    """A passkey response that does not verify (signature, origin, counter, owner)."""
+
+    code = "passkey_invalid"
+    status = 400
+    message = "The passkey could not be verified."
+    durable = True
+
+
+class PasskeyChallengeInvalid(PasskeyInvalid):
+    """The ceremony's challenge is unknown, used, expired or for another purpose."""
+
+    code = "passkey_challenge_invalid"
+    message = "This passkey request has expired or was already used. Try again."
