@@ -57,7 +57,9 @@ def node() -> str:
 def run_rp(node: str, step: str, **options) -> dict:
     args = [node, str(RP_SCRIPT), step]
     for name, value in options.items():
-        args += [f"--{name.replace('_', '-')}", value]
+        # `--name=value`: a random client id may begin with a dash, which node's parseArgs
+        # would otherwise take for an option.
+        args.append(f"--{name.replace('_', '-')}={value}")
     done = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=RP_DIR,
                           env={**os.environ, "NODE_NO_WARNINGS": "1"})
     assert done.stdout.strip(), f"rp.mjs {step} printed nothing; stderr:\n{done.stderr}"
