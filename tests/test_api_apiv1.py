@@ -11,6 +11,7 @@ SUCCESS_KEYS = {"message", "data", "status"}
 ERROR_KEYS = {"message", "error", "status"}
 SIGN_IN_KEYS = {"user", "accessToken", "refreshToken", "expiresIn"}
 USER_KEYS = {"id", "email", "firstName", "lastName", "phoneNumber", "isEmailVerified",
+             "isPhoneVerified",
              "isActive", "createdAt", "updatedAt"}
 NEW_PASSWORD = "a completely new phrase"
 
@@ -468,6 +469,9 @@ def test_openapi_lists_every_route(client):
         ("POST", "/deactivate-account"), ("DELETE", "/delete-account"),
         ("POST", "/unlock-account"), ("GET", "/active-sessions"),
         ("POST", "/revoke-all-sessions"), ("GET", "/security-activity"),
+        ("POST", "/verify-email"), ("POST", "/resend-verification"),
+        ("POST", "/forgot-password"), ("POST", "/reset-password"), ("POST", "/otp/send"),
+        ("POST", "/verify-email-otp"), ("POST", "/verify-sms-otp"),
     }
     assert operations == {(method, BASE + path) for method, path in expected}
     schemas = document["components"]["schemas"]

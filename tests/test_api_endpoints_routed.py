@@ -1,4 +1,4 @@
-"""Every documented endpoint in this issue's scope is routed at its dialect's default mount,
+"""Every documented endpoint built so far is routed at its dialect's default mount,
 and TESSERA_API_MOUNTS moves dialects or switches them off.
 
 The contract is ../shared/api-docs/endpoints.tsv (beside the repository): one line per
@@ -30,7 +30,7 @@ BASES = {
     "modernauth": ("/v1", "/v1"),
 }
 
-# This issue's scope, written as endpoints.tsv writes them (documented paths).
+# What is built so far (issues 4 and 5), written as endpoints.tsv writes them (documented paths).
 IN_SCOPE = """
 cosmicsync POST /auth/register
 cosmicsync POST /auth/login
@@ -76,6 +76,25 @@ modernauth POST /v1/auth/change-password
 modernauth POST /v1/auth/revoke-all-sessions
 modernauth GET /v1/sessions
 modernauth GET /v1/sessions/history
+apiauth POST /api/auth/forgot-password
+apiauth PATCH /api/auth/reset-password/{token}
+apiv1 POST /api/v1/auth/verify-email
+apiv1 POST /api/v1/auth/resend-verification
+apiv1 POST /api/v1/auth/forgot-password
+apiv1 POST /api/v1/auth/reset-password
+apiv1 POST /api/v1/auth/otp/send
+apiv1 POST /api/v1/auth/verify-email-otp
+apiv1 POST /api/v1/auth/verify-sms-otp
+eventchain POST /v1/auth/verify/send
+eventchain POST /v1/auth/verify/confirm
+eventchain POST /v1/auth/password/reset/request
+eventchain POST /v1/auth/password/reset/confirm
+modernauth POST /v1/auth/send-verification
+modernauth POST /v1/auth/verify-email
+modernauth POST /v1/auth/forgot-password
+modernauth POST /v1/auth/reset-password
+modernauth POST /v1/auth/magic-link/send
+modernauth POST /v1/auth/magic-link/verify
 """
 
 # {id}, <id>, <int:id> and :id all name one path segment.

@@ -212,12 +212,36 @@ def test_a_magic_link_signs_in_once_and_verifies_the_email(ctx):
     assert db.session.scalar(select(User).where(User.email == "nobody@example.com")) is None
 
 
-def test_a_magic_link_may_register_an_unknown_address_when_allowed(ctx):
+def test_a_sign_up_link_creates_the_account_only_when_its_use_allows_registration(ctx):
+    from app.core.errors import RegistrationNotAllowed
+
     magic_link.send("new@example.com", client=CLIENT, allow_registration=True)
     db.session.commit()
-    user = db.session.scalar(select(User).where(User.email == "new@example.com"))
-    assert user is not None and user.password_hash is None
-    assert magic_link.verify(token_in(outbox("magic_link")[0])).id == user.id
+    assert db.session.scalar(select(User).where(User.email == "new@example.com")) is None
+    [mail] = outbox("magic_link")
+    assert "no Tessera account" in mail.text
+    token = token_in(mail)
+    with pytest.raises(RegistrationNotAllowed):
+        magic_link.verify(token, client=CLIENT)
+    # Refusing left the link unused: allowed this time, it creates the account.
+    user = magic_link.verify(token, client=CLIENT, allow_registration=True)
+    assert user.email == "new@example.com" and user.password_hash is None
+    assert user.email_verified
+    with pytest.raises(OneTimeTokenInvalid):
+        magic_link.verify(token, client=CLIENT, allow_registration=True)
+
+
+def test_a_sign_up_link_signs_in_an_account_created_since_it_was_sent(ctx):
+    magic_link.send("late@example.com", client=CLIENT, allow_registration=True)
+    token = token_in(outbox("magic_link")[0])
+    user = signup(email="late@example.com")
+    assert magic_link.verify(token, client=CLIENT).id == user.id
+
+
+def test_a_sign_up_link_is_no_password_reset_token(ctx):
+    magic_link.send("new@example.com", client=CLIENT, allow_registration=True)
+    with pytest.raises(OneTimeTokenInvalid):
+        password_reset.reset(token_in(outbox("magic_link")[0]), NEW_PASSWORD)
 
 
 def test_a_locked_account_cannot_use_a_magic_link(ctx):

@@ -70,6 +70,19 @@ def read_query(model: type[Model]) -> Model:
         raise ValidationError(f"{field}: {message}", field=field) from None
 
 
+def email_in_body() -> str:
+    """Rate-limit key: the email address in the JSON body (lower-cased), so a limit "per
+    email" counts requests for one address from anywhere; the client's IP without one."""
+    try:
+        data = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = None
+    email = data.get("email") if isinstance(data, dict) else None
+    if isinstance(email, str) and email.strip():
+        return "email:" + email.strip().lower()[:254]
+    return "ip:" + (request.remote_addr or "")
+
+
 def bearer_token() -> str | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -83,5 +96,5 @@ def principal() -> api_logins.Principal:
     return api_logins.authenticate(bearer_token())
 
 
-__all__ = ["Body", "Reply", "bearer_token", "client_info", "principal", "read_json",
-           "read_query"]
+__all__ = ["Body", "Reply", "bearer_token", "client_info", "email_in_body", "principal",
+           "read_json", "read_query"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Flask, jsonify
+from flask import Blueprint, Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.core.errors import RateLimited, TesseraError
@@ -47,6 +47,12 @@ class Route:
     status: int = 200
     auth: bool = False
     limit: str | None = None  # a key into the dialect's rate-limit table
+    # What the limit counts by: the client's IP (None), or a function of the request that
+    # names what to count (e.g. the email address in the body).
+    limit_by: Callable[[], str] | None = None
+    # core field name -> this route's, where the route spells a field its own way (core's
+    # reset names the new password `password`; one document calls it `newPassword`).
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,8 +61,11 @@ class Dialect:
     title: str
     default_mount: str
     error_body: ErrorBody
-    # core error code -> (status, the document's own code); absent codes keep core's.
-    errors: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # core error code -> (status, the document's own code); absent codes keep core's. A key
+    # may also be an error class, which wins over the code: two core errors can share a
+    # code with different meanings (a one-time link's `token_expired` is a 400, an access
+    # token's a 401).
+    errors: dict[str | type, tuple[int, str]] = field(default_factory=dict)
     rate_limits: dict[str, str] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
 
@@ -64,14 +73,16 @@ class Dialect:
               request: type | None = None, body_required: bool = True,
               query: type | None = None,
               response: type | None = None, status: int = 200, auth: bool = False,
-              limit: str | None = None):
+              limit: str | None = None, limit_by: Callable[[], str] | None = None,
+              fields: dict[str, str] | None = None):
         def register(view: Callable) -> Callable:
             self.routes.append(Route(rule=rule, methods=[methods] if isinstance(methods, str)
                                      else list(methods), view=view, name=view.__name__,
                                      summary=summary, request=request,
                                      body_required=body_required, query=query,
                                      response=response,
-                                     status=status, auth=auth, limit=limit))
+                                     status=status, auth=auth, limit=limit,
+                                     limit_by=limit_by, fields=fields or {}))
             return view
 
         return register
@@ -81,6 +92,10 @@ class Dialect:
     def error_response(self, status: int, code: str, message: str,
                        field_name: str | None = None, headers: dict | None = None):
         status, code = self.errors.get(code, (status, code))
+        return self._respond(status, code, message, field_name, headers)
+
+    def _respond(self, status: int, code: str, message: str, field_name: str | None,
+                 headers: dict | None):
         response = jsonify(self.error_body(status, code, message, field_name))
         response.status_code = status
         for name, value in (headers or {}).items():
@@ -91,8 +106,21 @@ class Dialect:
         settle(error)
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) \
             else None
-        return self.error_response(error.status, error.code, error.message, error.field,
+        field_name = self._route_field(error.field)
+        for kind in type(error).__mro__:
+            if kind in self.errors:
+                status, code = self.errors[kind]
+                return self._respond(status, code, error.message, field_name, headers)
+        return self.error_response(error.status, error.code, error.message, field_name,
                                    headers)
+
+    def _route_field(self, name: str | None) -> str | None:
+        """The field as the current route spells it."""
+        endpoint = (request.endpoint or "").rpartition(".")[2]
+        for route in self.routes:
+            if route.name == endpoint and name in route.fields:
+                return route.fields[name]
+        return name
 
     def http_error(self, error: HTTPException):
         db.session.rollback()
@@ -127,7 +155,8 @@ class Dialect:
             view = route.view
             limit = self.limit_for(app, route.limit)
             if limit:
-                view = limiter.limit(limit, scope=f"{self.id}.{route.limit}")(view)
+                view = limiter.limit(limit, scope=f"{self.id}.{route.limit}",
+                                     key_func=route.limit_by)(view)
             bp.add_url_rule(route.rule, endpoint=route.name, view_func=view,
                             methods=route.methods)
         bp.register_error_handler(TesseraError, self._core_error)

@@ -13,7 +13,13 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import accounts, consents, sessions, tokens
 from app.core.context import ClientInfo
-from app.core.errors import InvalidGrant, InvalidToken, Unauthenticated, ValidationError
+from app.core.errors import (
+    AccountNotVerified,
+    InvalidGrant,
+    InvalidToken,
+    Unauthenticated,
+    ValidationError,
+)
 from app.core.services import setting
 from app.extensions import db
 from app.models import AuthSession, OAuthClient, User
@@ -90,10 +96,22 @@ def _issue(user: User, session: AuthSession, dialect: str, *,
 
 
 def password_login(email: object, password: object, *, dialect: str, client: ClientInfo,
-                   with_refresh_token: bool = True) -> IssuedTokens:
+                   with_refresh_token: bool = True,
+                   require_verified_email: bool = False) -> IssuedTokens:
+    """Sign in with a password. With require_verified_email, an account whose email is not
+    verified gets AccountNotVerified, but only after the password proved right (so the
+    answer tells a stranger nothing)."""
     user = accounts.authenticate(email, password, client=client)
+    if require_verified_email and not user.email_verified:
+        raise AccountNotVerified()
     session, _secret = sessions.start_session(user, client=client, amr=["pwd"])
     return _issue(user, session, dialect, with_refresh_token=with_refresh_token)
+
+
+def sign_in(user: User, *, amr: list[str], dialect: str, client: ClientInfo) -> IssuedTokens:
+    """A session and tokens for a user core has already authenticated (a sign-in link)."""
+    session, _secret = sessions.start_session(user, client=client, amr=amr)
+    return _issue(user, session, dialect)
 
 
 def start_for_new_user(user: User, *, dialect: str, client: ClientInfo) -> IssuedTokens:

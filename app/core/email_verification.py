@@ -13,27 +13,34 @@ from __future__ import annotations
 from app.core import accounts, audit, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import AlreadyVerified, OneTimeTokenInvalid
+from app.core.errors import AlreadyVerified, OneTimeTokenInvalid, RateLimited
 from app.core.services import services, setting
 from app.models import User
 
 
-def send(user: User, *, client: ClientInfo | None = None) -> bool:
-    """Queue a verification message (link + code). False when throttled or not needed."""
-    if user.email_verified:
-        return False
-    if services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail", ott.VERIFY_EMAIL,
-                                   user.email) is not None:
+def _send(user: User, client: ClientInfo | None) -> int | None:
+    """Queue a verification message (link + code); None when queued, else the seconds
+    until the per-address throttle lets another one through."""
+    retry_after = services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail",
+                                              ott.VERIFY_EMAIL, user.email)
+    if retry_after is not None:
         audit.record(audit.EMAIL_VERIFICATION_SENT, user_id=user.id, client=client,
                      sent=False, reason="throttled")
-        return False
+        return retry_after
     token = ott.issue(user, ott.VERIFY_EMAIL)
     code = ott.issue_code(user, ott.VERIFY_EMAIL)
     mailer.queue(user.email, "verify_email", email=user.email,
                  url=mailer.link("/verify-email", token=token), code=code,
                  hours=max(1, setting("EMAIL_VERIFICATION_TTL") // 3600))
     audit.record(audit.EMAIL_VERIFICATION_SENT, user_id=user.id, client=client, sent=True)
-    return True
+    return None
+
+
+def send(user: User, *, client: ClientInfo | None = None) -> bool:
+    """Queue a verification message (link + code). False when throttled or not needed."""
+    if user.email_verified:
+        return False
+    return _send(user, client) is None
 
 
 def on_signup(user: User, *, client: ClientInfo | None = None) -> bool:
@@ -49,6 +56,17 @@ def resend(user: User, *, client: ClientInfo | None = None) -> bool:
     if user.email_verified:
         raise AlreadyVerified()
     return send(user, client=client)
+
+
+def resend_or_refuse(user: User, *, client: ClientInfo | None = None) -> None:
+    """resend() for an API caller: a throttled send is refused with RateLimited (the
+    caller is signed in, so saying so reveals nothing)."""
+    if user.email_verified:
+        raise AlreadyVerified()
+    retry_after = _send(user, client)
+    if retry_after is not None:
+        raise RateLimited("Too many verification messages. Try again later.",
+                          retry_after=retry_after)
 
 
 def resend_to_address(email: object, *, client: ClientInfo | None = None) -> None:

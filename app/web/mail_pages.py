@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from app.core import email_verification, magic_link, mailer, password_reset
+from app.core import email_verification, magic_link, mailer, password_reset, sms
 from app.core import one_time_tokens as ott
 from app.core.errors import OneTimeTokenInvalid, TesseraError
 from app.web.auth import _sign_in
@@ -161,4 +161,5 @@ def outbox():
         abort(404)
     messages = [(mail, mailer.links_in(mail)) for mail in mailer.recent()]
     return render_template("mail/outbox.html", messages=messages,
-                           smtp=bool(current_app.config["SMTP_HOST"]))
+                           smtp=mailer.active(), texts=sms.recent(),
+                           sms_gateway=sms.active())

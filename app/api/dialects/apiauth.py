@@ -13,7 +13,8 @@ Where the document is silent or unsafe:
 - `role` in user objects is the user's most privileged global role (admin, then sub-admin,
   then any other by name), or null for an account that holds none.
 - Login returns the same user object as registration (a superset of the documented one).
-- forgot-password and reset-password are not built yet.
+- reset-password sets the password and ends every session, but does not sign in (no token):
+  a user with a second factor must still pass it at the next login.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from flask import current_app, jsonify, request
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from app.api.common import Body, Reply, bearer_token, client_info, read_json
+from app.api.common import Body, Reply, bearer_token, client_info, email_in_body, read_json
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
-from app.core import accounts, api_logins, rbac
+from app.core import accounts, api_logins, password_reset, rbac
 from app.core.errors import TesseraError
 
 COOKIE = "jwt"
@@ -44,18 +45,16 @@ def error_body(status: int, code: str, message: str, field: str | None) -> dict:
 dialect = Dialect(
     id="apiauth", title="User Authentication API", default_mount="/api/auth",
     error_body=error_body,
-    rate_limits={key: DEFAULT_AUTH_LIMITS[key] for key in ("register", "login")},
+    rate_limits={**{key: DEFAULT_AUTH_LIMITS[key] for key in ("register", "login")},
+                 "forgot_password": "5 per hour", "reset_password": "10 per 15 minutes"},
 )
 
 
 # --- schemas -------------------------------------------------------------------------------
 
-class RegisterBody(Body):
-    username: str = Field(min_length=3, max_length=30)
-    email: str
+class PasswordPair(Body):
     password: str
     passwordConfirm: str  # noqa: N815 - the document's spelling
-    role: Literal["admin", "sub-admin"] | None = None
 
     @field_validator("passwordConfirm")
     @classmethod
@@ -63,6 +62,16 @@ class RegisterBody(Body):
         if "password" in info.data and value != info.data["password"]:
             raise PydanticCustomError("password_mismatch", "Passwords do not match.")
         return value
+
+
+class RegisterBody(PasswordPair):
+    username: str = Field(min_length=3, max_length=30)
+    email: str
+    role: Literal["admin", "sub-admin"] | None = None
+
+
+class EmailBody(Body):
+    email: str
 
 
 class LoginBody(Body):
@@ -96,6 +105,10 @@ class MeOut(Reply):
 
 class StatusOut(Reply):
     status: str = "success"
+
+
+class MessageOut(StatusOut):
+    message: str
 
 
 # --- shaping and the cookie -------------------------------------------------------------------
@@ -180,3 +193,22 @@ def logout():
                            secure=current_app.config["SECURE_COOKIES"], httponly=True,
                            samesite="Lax")
     return response
+
+
+@dialect.route("/forgot-password", "POST", summary="Email a password reset link",
+               request=EmailBody, response=MessageOut, limit="forgot_password",
+               limit_by=email_in_body)
+def forgot_password():
+    body = read_json(EmailBody)
+    password_reset.request(body.email, client=client_info())
+    return {"status": "success",
+            "message": "If that address has an account, a reset link is on its way."}
+
+
+@dialect.route("/reset-password/<token>", "PATCH",
+               summary="Set a new password with the emailed token; every session ends",
+               request=PasswordPair, response=MessageOut, limit="reset_password")
+def reset_password(token: str):
+    body = read_json(PasswordPair)
+    password_reset.reset(token, body.password, client=client_info())
+    return {"status": "success", "message": "Password reset. Log in with the new password."}

@@ -8,10 +8,27 @@ always names the field the client sent.
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
+from app.api.common import (
+    Body,
+    Reply,
+    bearer_token,
+    client_info,
+    email_in_body,
+    principal,
+    read_json,
+)
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
-from app.core import accounts, api_logins, audit, sessions
+from app.core import (
+    accounts,
+    api_logins,
+    audit,
+    email_verification,
+    password_reset,
+    phone_verification,
+    sessions,
+)
 from app.core.errors import ValidationError
 
 # core's field name -> this document's
@@ -34,7 +51,8 @@ dialect = Dialect(
     error_body=error_body,
     # A refresh token that is unknown, spent or revoked is an authentication failure here.
     errors={"invalid_grant": (401, "invalid_grant")},
-    rate_limits={**DEFAULT_AUTH_LIMITS, "password": "10 per 15 minutes"},
+    rate_limits={**DEFAULT_AUTH_LIMITS, "password": "10 per 15 minutes",
+                 "mail": "5 per hour", "code": "10 per 15 minutes"},
 )
 
 
@@ -86,6 +104,33 @@ class UnlockBody(Body):
     userId: str | None = None
 
 
+class TokenBody(Body):
+    token: str
+
+
+class EmailBody(Body):
+    email: str
+
+
+class ResetPasswordBody(Body):
+    token: str
+    password: str
+
+
+class OtpSendBody(Body):
+    method: Literal["email", "sms"]
+
+
+class EmailOtpBody(Body):
+    email: str
+    otp: str
+
+
+class SmsOtpBody(Body):
+    phoneNumber: str
+    otp: str
+
+
 class UserOut(Reply):
     id: str
     email: str
@@ -93,6 +138,7 @@ class UserOut(Reply):
     lastName: str
     phoneNumber: str | None
     isEmailVerified: bool
+    isPhoneVerified: bool
     isActive: bool
     createdAt: str
     updatedAt: str | None
@@ -157,7 +203,8 @@ def user_out(user) -> dict:
     return {
         "id": str(user.id), "email": user.email, "firstName": user.first_name,
         "lastName": user.last_name, "phoneNumber": user.phone,
-        "isEmailVerified": user.email_verified, "isActive": user.is_active,
+        "isEmailVerified": user.email_verified, "isPhoneVerified": user.phone_verified,
+        "isActive": user.is_active,
         "createdAt": user.created_at.isoformat(),
         "updatedAt": user.updated_at.isoformat() if user.updated_at else None,
     }
@@ -312,3 +359,73 @@ def security_activity():
     return ok("Security activity retrieved.",
               [activity_out(event) for event in audit.events_for_user(caller.user.id,
                                                                        limit=50)])
+
+
+# --- email verification, password reset and one-time codes -----------------------------------
+
+SENT_IF_NEEDED = "If that address has an account that needs it, a message is on its way."
+
+
+@dialect.route("/verify-email", "POST", summary="Verify the email with the link's token",
+               request=TokenBody, response=UserEnvelope, limit="code")
+def verify_email():
+    body = read_json(TokenBody)
+    user = email_verification.verify_token(body.token, client=client_info())
+    return ok("Email verified.", user_out(user))
+
+
+@dialect.route("/resend-verification", "POST", summary="Send the verification email again",
+               request=EmailBody, response=EmptyEnvelope, limit="mail", limit_by=email_in_body)
+def resend_verification():
+    body = read_json(EmailBody)
+    email_verification.resend_to_address(body.email, client=client_info())
+    return ok(SENT_IF_NEEDED)
+
+
+@dialect.route("/forgot-password", "POST", summary="Email a password reset link",
+               request=EmailBody, response=EmptyEnvelope, limit="mail", limit_by=email_in_body)
+def forgot_password():
+    body = read_json(EmailBody)
+    password_reset.request(body.email, client=client_info())
+    return ok(SENT_IF_NEEDED)
+
+
+@dialect.route("/reset-password", "POST",
+               summary="Set a new password with the link's token; every session ends",
+               request=ResetPasswordBody, response=EmptyEnvelope, limit="code")
+def reset_password():
+    body = read_json(ResetPasswordBody)
+    password_reset.reset(body.token, body.password, client=client_info())
+    return ok("Password reset. Sign in with the new password.")
+
+
+@dialect.route("/otp/send", "POST",
+               summary="Send a verification code to the account's email or phone",
+               request=OtpSendBody, response=EmptyEnvelope, auth=True, limit="mail")
+def otp_send():
+    caller = principal()
+    body = read_json(OtpSendBody)
+    if body.method == "email":
+        email_verification.resend_or_refuse(caller.user, client=client_info())
+    else:
+        phone_verification.send_code(caller.user, client=client_info())
+    return ok("Code sent.")
+
+
+@dialect.route("/verify-email-otp", "POST", summary="Verify the email with the mailed code",
+               request=EmailOtpBody, response=UserEnvelope, limit="code",
+               fields={"code": "otp"})
+def verify_email_otp():
+    body = read_json(EmailOtpBody)
+    user = email_verification.verify_code_at_address(body.email, body.otp,
+                                                     client=client_info())
+    return ok("Email verified.", user_out(user))
+
+
+@dialect.route("/verify-sms-otp", "POST", summary="Verify the phone with the texted code",
+               request=SmsOtpBody, response=UserEnvelope, limit="code",
+               fields={"code": "otp"})
+def verify_sms_otp():
+    body = read_json(SmsOtpBody)
+    user = phone_verification.verify(body.phoneNumber, body.otp, client=client_info())
+    return ok("Phone number verified.", user_out(user))

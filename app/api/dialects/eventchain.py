@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from pydantic import create_model
 
-from app.api.common import Body, Reply, client_info, principal, read_json
+from app.api.common import Body, Reply, client_info, email_in_body, principal, read_json
 from app.api.dialect import Dialect
-from app.core import accounts, api_logins, rbac
+from app.core import accounts, api_logins, email_verification, password_reset, rbac
+from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid
+from app.core.services import setting
 
 # The document's own codes (its "Common Error Codes" list). Codes absent here keep
 # Tessera's own (`validation`, `forbidden`, `wrong_password`, `rate_limited`, ...).
@@ -27,6 +29,10 @@ AUTH_CODES = {
     "account_inactive": (403, "AUTH_005"),
     "weak_password": (400, "AUTH_006"),
     "email_taken": (409, "AUTH_007"),
+    # A verification or reset link: the document's token codes, with a 400 (the request
+    # is refused, not the caller's authentication).
+    OneTimeTokenExpired: (400, "AUTH_003"),
+    OneTimeTokenInvalid: (400, "AUTH_004"),
 }
 
 # Core names fields in its own spelling; the envelope uses the document's.
@@ -53,7 +59,8 @@ def error_body(status: int, code: str, message: str, field: str | None) -> dict:
 dialect = Dialect(
     id="eventchain", title="EventChain Authentication API", default_mount="/eventchain/v1/auth",
     error_body=error_body, errors=AUTH_CODES,
-    rate_limits={"login": "5 per minute", "register": "3 per hour"},
+    rate_limits={"login": "5 per minute", "register": "3 per hour",
+                 "password_reset": "3 per hour", "verify": "5 per hour"},
 )
 
 
@@ -84,6 +91,19 @@ class ProfileBody(Body):
 
 class PasswordBody(Body):
     currentPassword: str
+    newPassword: str
+
+
+class EmailBody(Body):
+    email: str
+
+
+class TokenBody(Body):
+    token: str
+
+
+class ResetConfirmBody(Body):
+    token: str
     newPassword: str
 
 
@@ -193,8 +213,9 @@ def register():
                response=TokensOut, limit="login")
 def login():
     body = read_json(LoginBody)
-    issued = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info())
+    issued = api_logins.password_login(
+        body.email, body.password, dialect=dialect.id, client=client_info(),
+        require_verified_email=setting("EVENTCHAIN_REQUIRE_VERIFIED_EMAIL"))
     return ok(tokens_out(issued))
 
 
@@ -246,3 +267,42 @@ def permissions():
     user = principal().user
     return ok({"roles": rbac.role_names(user),
                "permissions": sorted(rbac.permission_names(user))})
+
+
+# --- email verification and password reset --------------------------------------------------
+
+SENT_IF_NEEDED = "If that address has an account that needs it, a message is on its way."
+
+
+@dialect.route("/verify/send", "POST", summary="Send the verification email again",
+               request=EmailBody, response=MessageOut, limit="verify", limit_by=email_in_body)
+def verify_send():
+    body = read_json(EmailBody)
+    email_verification.resend_to_address(body.email, client=client_info())
+    return ok({"message": SENT_IF_NEEDED})
+
+
+@dialect.route("/verify/confirm", "POST", summary="Verify the email with the link's token",
+               request=TokenBody, response=ProfileOut)
+def verify_confirm():
+    body = read_json(TokenBody)
+    user = email_verification.verify_token(body.token, client=client_info())
+    return ok({"user": profile_out(user)})
+
+
+@dialect.route("/password/reset/request", "POST", summary="Email a password reset link",
+               request=EmailBody, response=MessageOut, limit="password_reset",
+               limit_by=email_in_body)
+def password_reset_request():
+    body = read_json(EmailBody)
+    password_reset.request(body.email, client=client_info())
+    return ok({"message": SENT_IF_NEEDED})
+
+
+@dialect.route("/password/reset/confirm", "POST",
+               summary="Set a new password with the link's token; every session ends",
+               request=ResetConfirmBody, response=MessageOut, fields={"password": "newPassword"})
+def password_reset_confirm():
+    body = read_json(ResetConfirmBody)
+    password_reset.reset(body.token, body.newPassword, client=client_info())
+    return ok({"message": "Password reset. Sign in with the new password."})

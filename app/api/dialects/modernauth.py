@@ -6,11 +6,22 @@ from flask import current_app
 
 from app.api.common import Body, Reply, client_info, principal, read_json
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect, bare_error_body
-from app.core import accounts, api_logins, audit, sessions
+from app.core import (
+    accounts,
+    api_logins,
+    audit,
+    email_verification,
+    magic_link,
+    password_reset,
+    sessions,
+)
 
 dialect = Dialect(
     id="modernauth", title="ModernAuth API", default_mount="/v1", error_body=bare_error_body,
-    rate_limits=DEFAULT_AUTH_LIMITS,
+    # The document's table; the endpoints it leaves out get limits of the same order.
+    rate_limits={**DEFAULT_AUTH_LIMITS, "magic_link": "3 per hour",
+                 "forgot_password": "5 per hour", "verify": "10 per 15 minutes",
+                 "send_verification": "5 per hour"},
 )
 
 
@@ -37,6 +48,24 @@ class RefreshBody(Body):
 class ChangePasswordBody(Body):
     current_password: str
     new_password: str
+
+
+class EmailBody(Body):
+    email: str
+
+
+class TokenBody(Body):
+    token: str
+
+
+class ResetPasswordBody(Body):
+    token: str
+    new_password: str
+
+
+class MagicLinkVerifyBody(Body):
+    token: str
+    allow_registration: bool = False
 
 
 class UserOut(Reply):
@@ -137,7 +166,7 @@ def settings():
         "password_min_length": current_app.config["PASSWORD_MIN_LENGTH"],
         "password_max_length": current_app.config["PASSWORD_MAX_LENGTH"],
         "mfa": {"totp": False, "email": False, "webauthn": False},
-        "magic_link_enabled": False,
+        "magic_link_enabled": True,
         "email_verification_required": False,
         "access_token_ttl": api_logins.token_lifetime(dialect.id),
     }
@@ -183,3 +212,59 @@ def session_history():
     return {"history": [{"id": str(e.id), "event_type": e.event, "ip": e.ip_address,
                          "user_agent": e.user_agent, "created_at": e.created_at.isoformat()}
                         for e in events]}
+
+
+# --- email verification, password reset, sign-in links -----------------------------------------
+
+SENT_IF_EXISTS = "If that address has an account, a message is on its way."
+
+
+@dialect.route("/auth/send-verification", "POST", summary="Send verification email",
+               response=MessageOut, auth=True, limit="send_verification")
+def send_verification():
+    email_verification.resend_or_refuse(principal().user, client=client_info())
+    return {"message": "Verification email sent."}
+
+
+@dialect.route("/auth/verify-email", "POST", summary="Verify email with token",
+               request=TokenBody, response=UserOut, limit="verify")
+def verify_email():
+    body = read_json(TokenBody)
+    return user_out(email_verification.verify_token(body.token, client=client_info()))
+
+
+@dialect.route("/auth/forgot-password", "POST", summary="Request password reset email",
+               request=EmailBody, response=MessageOut, limit="forgot_password")
+def forgot_password():
+    body = read_json(EmailBody)
+    password_reset.request(body.email, client=client_info())
+    return {"message": SENT_IF_EXISTS}
+
+
+@dialect.route("/auth/reset-password", "POST", summary="Reset password with token",
+               request=ResetPasswordBody, response=MessageOut, limit="verify",
+               fields={"password": "new_password"})
+def reset_password():
+    body = read_json(ResetPasswordBody)
+    password_reset.reset(body.token, body.new_password, client=client_info())
+    return {"message": "Password reset. Every session was signed out."}
+
+
+@dialect.route("/auth/magic-link/send", "POST", summary="Request a magic link email",
+               request=EmailBody, response=MessageOut, limit="magic_link")
+def magic_link_send():
+    body = read_json(EmailBody)
+    # An unknown address is sent a sign-up link; using it needs allow_registration.
+    magic_link.send(body.email, client=client_info(), allow_registration=True)
+    return {"message": "If that address can sign in, a link is on its way."}
+
+
+@dialect.route("/auth/magic-link/verify", "POST",
+               summary="Verify magic link token and create session",
+               request=MagicLinkVerifyBody, response=SessionOut, limit="verify")
+def magic_link_verify():
+    body = read_json(MagicLinkVerifyBody)
+    user = magic_link.verify(body.token, client=client_info(),
+                             allow_registration=body.allow_registration)
+    return session_out(api_logins.sign_in(user, amr=magic_link.AMR, dialect=dialect.id,
+                                          client=client_info()))
