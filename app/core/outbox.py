@@ -101,8 +101,14 @@ def record_failure(row, error: str, *, max_attempts: int) -> None:
 
 # --- waking the worker after commit ---------------------------------------------------------
 
+# SQLAlchemy fires after_commit and after_rollback for SAVEPOINTs too. Releasing one must
+# not wake the worker (the rows are not committed yet, and the real commit would then find
+# the flag gone), and rolling one back must not forget rows queued before it.
+
 @event.listens_for(FlaskSession, "after_commit")
 def _after_commit(session) -> None:
+    if session.in_nested_transaction():
+        return
     app = session.info.pop(_SESSION_FLAG, None)
     if app is not None:
         with app.app_context():
@@ -113,6 +119,8 @@ def _after_commit(session) -> None:
 
 @event.listens_for(FlaskSession, "after_rollback")
 def _after_rollback(session) -> None:
+    if session.in_nested_transaction():
+        return
     # The rows went with the transaction; there is nothing to wake the worker for.
     session.info.pop(_SESSION_FLAG, None)
 
