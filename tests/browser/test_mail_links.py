@@ -1,0 +1,61 @@
+"""Email verification and sign-in links, in Chromium, with mail read from real SMTP."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.mail_fixtures import body_of
+
+pytestmark = pytest.mark.browser
+
+VERIFY_LINK = re.compile(r"http://\S+/verify-email\?token=[A-Za-z0-9_-]+")
+SIGN_IN_LINK = re.compile(r"http://\S+/login/magic\?token=[A-Za-z0-9_-]+")
+PASSWORD = "a long and private phrase"
+
+
+@pytest.fixture
+def app(mail_app):
+    """The live server's app delivers mail to the test's aiosmtpd server."""
+    return mail_app
+
+
+def test_a_new_account_confirms_its_email_from_the_mailed_link(page, smtp_server):
+    page.goto("/signup")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Confirm password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.locator("#verify-notice")).to_be_visible()
+
+    [message] = smtp_server.wait_for(1)
+    assert message["To"] == "ada@example.com"
+    page.goto(VERIFY_LINK.search(body_of(message)).group(0))
+    expect(page.get_by_role("heading", name="Email confirmed")).to_be_visible()
+    page.goto("/account")
+    expect(page.locator("#verify-notice")).to_have_count(0)
+    expect(page.get_by_text("verified", exact=True)).to_be_visible()
+
+
+def test_a_person_signs_in_with_a_mailed_link_from_the_login_page(page, make_user,
+                                                                  smtp_server):
+    make_user(email="ada@example.com")
+    page.goto("/login")
+    page.get_by_label("Email").fill("ada@example.com")
+    page.get_by_role("button", name="Email me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+
+    message = next(m for m in smtp_server.wait_for(2) if m["Subject"] == "Your sign-in link")
+    link = SIGN_IN_LINK.search(body_of(message)).group(0)
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Sign in with your link")).to_be_visible()
+    page.get_by_role("button", name="Continue to sign in").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.get_by_text("ada@example.com").first).to_be_visible()
+
+    # The link worked once.
+    page.goto(link)
+    expect(page.get_by_role("heading", name="This link is not valid")).to_be_visible()
