@@ -280,3 +280,4 @@ def page(browser, live_server):
 # --- mail: a real SMTP server (aiosmtpd) and apps that deliver to it -----------------------
 
 from tests.mail_fixtures import mail_app, smtp_app_factory, smtp_server  # noqa: E402, F401
+from tests.mfa_fixtures import clock, fresh_session, mfa_ctx, mfa_user, totp_secret  # noqa: E402, F401

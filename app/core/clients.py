@@ -14,11 +14,11 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import delete, select
 
 from app.core.errors import NotFound, ValidationError
 from app.core.keys import ALGORITHMS, derived_secret
+from app.core.sealing import seal, unseal
 from app.core.services import setting
 from app.extensions import db
 from app.models import OAuthClient, RefreshToken
@@ -41,8 +41,7 @@ def _secret_digest(secret: str) -> str:
     return hmac.new(key, secret.encode(), hashlib.sha256).hexdigest()
 
 
-def _secret_cipher() -> AESGCM:
-    return AESGCM(derived_secret("client-secret-encryption:v1"))
+_SECRET_ENCRYPTION = "client-secret-encryption:v1"
 
 
 def _keep_secret_for_assertions(client: OAuthClient, secret: str | None) -> None:
@@ -50,17 +49,16 @@ def _keep_secret_for_assertions(client: OAuthClient, secret: str | None) -> None
     if client.token_endpoint_auth_method != "client_secret_jwt" or secret is None:  # noqa: S105
         client.secret_ciphertext = None
         return
-    nonce = secrets.token_bytes(12)
-    client.secret_ciphertext = nonce + _secret_cipher().encrypt(
-        nonce, secret.encode(), client.client_id.encode())
+    client.secret_ciphertext = seal(_SECRET_ENCRYPTION, secret.encode(),
+                                    aad=client.client_id.encode())
 
 
 def plain_secret(client: OAuthClient) -> str | None:
     """The secret of a client_secret_jwt client (its assertion key); None for any other."""
     if not client.secret_ciphertext:
         return None
-    blob = client.secret_ciphertext
-    return _secret_cipher().decrypt(blob[:12], blob[12:], client.client_id.encode()).decode()
+    return unseal(_SECRET_ENCRYPTION, client.secret_ciphertext,
+                  aad=client.client_id.encode()).decode()
 
 
 def verify_secret(client: OAuthClient, secret: object) -> bool:

@@ -1,0 +1,136 @@
+"""Signing in with a second factor: the calls a login view makes, in order.
+
+1. After the first factor succeeds, `begin()` says whether MFA is needed. None means no
+   (no factor enrolled, or the browser is a trusted device): start the session with the
+   first factor's amr. Otherwise it returns a PendingLogin whose mfa_token goes to the
+   client (answer `mfa_required`).
+2. Optionally `send_email_code()` or `passkey_options()` for the method the person picks.
+3. `complete()` with the method and the code (or the passkey credential) returns the user
+   and the session's amr, plus a trusted-device cookie token when asked to remember.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.core import audit
+from app.core.context import ClientInfo
+from app.core.errors import MfaChallengeInvalid, MfaInvalidCode, MfaNotEnabled, PasskeyInvalid
+from app.core.mfa import amr as amr_values
+from app.core.mfa import challenges, email_codes, factors, passkeys, status, trusted_devices
+from app.extensions import db
+from app.models import MfaChallenge, User
+
+
+@dataclass(frozen=True)
+class PendingLogin:
+    """A login waiting for its second factor."""
+
+    user: User
+    challenge: MfaChallenge
+    mfa_token: str
+    methods: list[str]
+    preferred: str | None
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class CompletedLogin:
+    user: User
+    amr: list[str]  # for sessions.start_session
+    method: str
+    context: dict = field(default_factory=dict)  # what begin() was given
+    trusted_device_token: str | None = None  # set as trusted_devices.COOKIE_NAME
+
+
+def begin(user: User, *, amr: list[str], client: ClientInfo | None = None,
+          trusted_device_token: object = None, context: dict | None = None
+          ) -> PendingLogin | None:
+    """Call only after a correct password (or magic link), with that step's amr.
+
+    Returns None when no second factor is needed, else a PendingLogin.
+    """
+    methods = status.enabled_methods(user)
+    if not methods or trusted_devices.verify(user, trusted_device_token) is not None:
+        return None
+    challenge, token = challenges.start(user, amr=amr, client=client, context=context)
+    return PendingLogin(user=user, challenge=challenge, mfa_token=token, methods=methods,
+                        preferred=status.preferred_method(user, methods),
+                        expires_in=int((challenge.expires_at - challenge.created_at)
+                                       .total_seconds()))
+
+
+def _pending(mfa_token: object, user_id: object) -> tuple[MfaChallenge, User]:
+    challenge = challenges.find(mfa_token=mfa_token, user_id=user_id)
+    user = db.session.get(User, challenge.user_id)
+    if user is None or not user.is_active or user.is_locked:
+        raise MfaChallengeInvalid()
+    return challenge, user
+
+
+def send_email_code(*, mfa_token: object = None, user_id: object = None,
+                    client: ClientInfo | None = None) -> None:
+    """Mail a sign-in code for a pending login. Raises the challenge errors of
+    challenges.find, MfaNotEnabled, RateLimited."""
+    _challenge, user = _pending(mfa_token, user_id)
+    email_codes.send(user, client=client)
+
+
+def passkey_options(*, mfa_token: object = None, user_id: object = None) -> dict:
+    """{"publicKey": ...} to ask for one of the pending user's passkeys. Raises the
+    challenge errors, MfaNotEnabled (no passkey)."""
+    _challenge, user = _pending(mfa_token, user_id)
+    return passkeys.authentication_options(user)
+
+
+def complete(*, method: object, value: object, mfa_token: object = None,
+             user_id: object = None, client: ClientInfo | None = None,
+             remember_device: bool = False) -> CompletedLogin:
+    """Check the second factor against the pending login and finish it.
+
+    Each call spends one attempt first. Raises MfaChallengeInvalid / MfaChallengeExpired /
+    MfaAttemptsExceeded, ValidationError (unknown method), MfaNotEnabled (a method the user
+    has not enabled: still an attempt), MfaInvalidCode / MfaCodeExpired / PasskeyInvalid /
+    PasskeyChallengeInvalid (durable: the attempt is kept; details["attempts_left"] says
+    how many remain, and at 0 the pending login is over), RateLimited.
+    """
+    challenge, user = _pending(mfa_token, user_id)
+    challenges.spend_attempt(challenge)
+    try:
+        if method in factors.METHODS and method not in status.enabled_methods(user):
+            raise MfaNotEnabled(field="method")
+        earned = factors.verify(user, method, value, client=client)
+    except (MfaInvalidCode, MfaNotEnabled, PasskeyInvalid) as exc:
+        exc.details["attempts_left"] = challenges.attempts_left(challenge)
+        if challenges.attempts_left(challenge) == 0:
+            challenges.finish(challenge)  # spent: the person must sign in again
+        raise
+    challenges.finish(challenge)
+    token = None
+    if remember_device:
+        _device, token = trusted_devices.issue(user, client=client)
+    return CompletedLogin(user=user, amr=amr_values.combine(challenge.first_factor_amr, earned),
+                          method=str(method), context=dict(challenge.context or {}),
+                          trusted_device_token=token)
+
+
+def passwordless_options() -> dict:
+    """{"publicKey": ...} for a passkey sign-in without a user name (discoverable)."""
+    return passkeys.authentication_options(None)
+
+
+def passwordless(credential: object, *, client: ClientInfo | None = None
+                 ) -> tuple[User, list[str]]:
+    """Sign in with a discoverable passkey alone; returns the user and the session's amr
+    (the key's, plus `mfa`: possession and the authenticator's user verification). Raises
+    ValidationError, PasskeyChallengeInvalid, PasskeyInvalid; an inactive or locked
+    account's passkey is refused as PasskeyInvalid."""
+    verified = passkeys.verify_authentication(credential, client=client)
+    user = verified.user
+    if not user.is_active or user.is_locked:
+        audit.record(audit.PASSKEY_LOGIN_FAILED, user_id=user.id, client=client,
+                     method="webauthn", reason="account_disabled")
+        raise PasskeyInvalid(field="credential")
+    audit.record(audit.MFA_VERIFIED, user_id=user.id, client=client, method="webauthn",
+                 passwordless=True)
+    return user, verified.amr + [amr_values.MULTI_FACTOR]

@@ -1,0 +1,76 @@
+"""Recent authentication: changing a factor needs a password or MFA check a moment ago.
+
+A session counts as recent while its auth_time is within TESSERA_MFA_RECENT_AUTH seconds.
+A person whose session is older proves themself again with confirm_password() or
+confirm_factor(), which move auth_time forward (as OIDC's max_age re-authentication does).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.core import audit
+from app.core.context import ClientInfo
+from app.core.errors import RateLimited, ReauthenticationRequired, ValidationError, WrongPassword
+from app.core.mfa import amr as amr_values
+from app.core.services import services, setting
+from app.models import AuthSession, User
+from app.models.types import utcnow
+
+
+def is_recent(session: AuthSession | None) -> bool:
+    """True if the session is live and authenticated within TESSERA_MFA_RECENT_AUTH seconds."""
+    if session is None or session.ended_at is not None:
+        return False
+    window = timedelta(seconds=setting("MFA_RECENT_AUTH"))
+    return utcnow() - session.auth_time <= window
+
+
+def require(session: AuthSession | None, user: User) -> None:
+    """Raise ReauthenticationRequired unless `session` is the user's and recent."""
+    if session is None or session.user_id != user.id or not is_recent(session):
+        raise ReauthenticationRequired()
+
+
+def mark_fresh(session: AuthSession, amr: list[str]) -> None:
+    """Record a re-authentication on the session: auth_time now, its amr values added."""
+    session.auth_time = utcnow()
+    session.amr = amr_values.combine(session.amr or [], amr)
+
+
+def check_password(user: User, password: object, *, client: ClientInfo | None = None,
+                   field: str = "password") -> None:
+    """Re-check the account's password (throttled like logins). Raises ValidationError when
+    missing, RateLimited when too many tries, WrongPassword when wrong."""
+    if not isinstance(password, str) or not password:
+        raise ValidationError("Password is required.", field=field)
+    retry_after = services().throttle.consume(setting("LOGIN_ACCOUNT_LIMIT"), "reauth",
+                                              str(user.id))
+    if retry_after is not None:
+        raise RateLimited(retry_after=retry_after)
+    if not services().passwords.verify(user.password_hash,
+                                       password[: setting("PASSWORD_MAX_LENGTH")]):
+        audit.record(audit.MFA_FAILED, user_id=user.id, client=client, method="password",
+                     reason="wrong_password")
+        raise WrongPassword(field=field)
+
+
+def confirm_password(session: AuthSession, password: object, *,
+                     client: ClientInfo | None = None) -> None:
+    """Re-authenticate the session's user by password; see check_password for errors."""
+    check_password(session.user, password, client=client)
+    mark_fresh(session, [amr_values.PASSWORD])
+    audit.record(audit.MFA_REAUTHENTICATED, user_id=session.user_id, session_id=session.id,
+                 client=client, method="password")
+
+
+def confirm_factor(session: AuthSession, method: str, value: object, *,
+                   client: ClientInfo | None = None) -> None:
+    """Re-authenticate by a second factor (method as in factors.verify, which lists the
+    errors: MfaInvalidCode, MfaNotEnabled, PasskeyInvalid, ...)."""
+    from app.core.mfa import factors
+
+    values = factors.verify(session.user, method, value, client=client)
+    mark_fresh(session, values)
+    audit.record(audit.MFA_REAUTHENTICATED, user_id=session.user_id, session_id=session.id,
+                 client=client, method=method)

@@ -1,0 +1,111 @@
+"""What a user has enrolled, which method to offer first, and the administrator's reset."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import update
+
+from app.core import audit, rbac
+from app.core.context import ClientInfo
+from app.core.errors import Forbidden, MfaNotEnabled, ValidationError
+from app.core.mfa import (
+    email_codes,
+    factors,
+    passkeys,
+    recovery_codes,
+    totp,
+    trusted_devices,
+    user_settings,
+)
+from app.extensions import db
+from app.models import MfaChallenge, User
+from app.models.types import utcnow
+
+# Methods a person can pick as preferred; recovery codes are a fallback, never the default.
+PREFERABLE = (factors.WEBAUTHN, factors.TOTP, factors.EMAIL)
+
+
+@dataclass(frozen=True)
+class MfaStatus:
+    enabled: bool
+    methods: list[str] = field(default_factory=list)  # strongest first, recovery codes last
+    preferred: str | None = None
+    totp: bool = False
+    email: bool = False
+    passkeys: int = 0
+    recovery_codes_remaining: int = 0
+    trusted_devices: int = 0
+
+
+def enabled_methods(user: User) -> list[str]:
+    """The second factors the user can use now, strongest first. Recovery codes count only
+    beside another factor."""
+    methods = []
+    if passkeys.list_credentials(user):
+        methods.append(factors.WEBAUTHN)
+    if totp.is_enabled(user):
+        methods.append(factors.TOTP)
+    if email_codes.is_enabled(user):
+        methods.append(factors.EMAIL)
+    if methods and recovery_codes.remaining(user):
+        methods.append(factors.RECOVERY_CODE)
+    return methods
+
+
+def is_enabled(user: User) -> bool:
+    """True if a password login of this user needs a second factor."""
+    return bool(enabled_methods(user))
+
+
+def preferred_method(user: User, methods: list[str] | None = None) -> str | None:
+    """The user's chosen method if still enabled, else the strongest enabled one."""
+    methods = enabled_methods(user) if methods is None else methods
+    row = user_settings.find(user)
+    if row and row.preferred_method in methods:
+        return row.preferred_method
+    return next((method for method in methods if method in PREFERABLE), None)
+
+
+def set_preferred(user: User, method: object, *, client: ClientInfo | None = None) -> None:
+    """Choose which method login offers first. Raises ValidationError (not a method one can
+    prefer), MfaNotEnabled (that method is not enabled for the user)."""
+    if method not in PREFERABLE:
+        raise ValidationError("Choose one of " + ", ".join(PREFERABLE) + ".", field="method")
+    if method not in enabled_methods(user):
+        raise MfaNotEnabled(field="method")
+    user_settings.get_or_create(user).preferred_method = method
+    audit.record(audit.MFA_PREFERRED_CHANGED, user_id=user.id, client=client, method=method)
+
+
+def status(user: User) -> MfaStatus:
+    """Everything an account page or a status endpoint shows about the user's MFA."""
+    methods = enabled_methods(user)
+    return MfaStatus(
+        enabled=bool(methods), methods=methods, preferred=preferred_method(user, methods),
+        totp=totp.is_enabled(user), email=email_codes.is_enabled(user),
+        passkeys=len(passkeys.list_credentials(user)),
+        recovery_codes_remaining=recovery_codes.remaining(user),
+        trusted_devices=len(trusted_devices.list_for_user(user)))
+
+
+def admin_reset(target: User, *, actor: User, client: ClientInfo | None = None,
+                reason: str | None = None) -> None:
+    """An administrator removes every factor, passkey, recovery code, trusted device and
+    pending MFA login of `target` (audited with the actor). Raises Forbidden for anyone but
+    an administrator."""
+    if not rbac.is_admin(actor):
+        raise Forbidden("Only an administrator may reset another account's MFA.")
+    before = enabled_methods(target)
+    totp.delete_factor(target)
+    recovery_codes.delete_all(target)
+    passkeys.delete_all(target)
+    row = user_settings.find(target)
+    if row is not None:
+        row.email_enabled, row.preferred_method = False, None
+    trusted_devices.revoke_all(target, reason="mfa_reset", client=client)
+    db.session.execute(update(MfaChallenge).where(
+        MfaChallenge.user_id == target.id, MfaChallenge.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    audit.record(audit.MFA_ADMIN_RESET, user_id=target.id, client=client, by=str(actor.id),
+                 methods=before, reason=reason)
