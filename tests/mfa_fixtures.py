@@ -68,3 +68,11 @@ def totp_secret(mfa_user, fresh_session, clock) -> str:
     db.session.commit()
     clock.advance(2 * totp.STEP_SECONDS)
     return setup.secret
+
+
+def another_user(email: str = "bob@example.com"):
+    """A second account in the test's own session (make_user would open another one)."""
+    user = accounts.create_user(email=email, password="another long password",
+                                email_verified=True, client=ClientInfo())
+    db.session.flush()
+    return user

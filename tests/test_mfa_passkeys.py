@@ -9,8 +9,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.core import accounts
-from app.core.context import ClientInfo
 from app.core.errors import (
     MfaNotEnabled,
     NotFound,
@@ -23,7 +21,7 @@ from app.core.mfa import login, passkeys
 from app.extensions import db
 from app.models import AuditEvent, WebAuthnChallenge, WebAuthnCredential
 from app.models.types import utcnow
-from tests.mfa_fixtures import CLIENT
+from tests.mfa_fixtures import CLIENT, another_user
 from tests.webauthn_authenticator import SoftwareAuthenticator
 
 
@@ -124,8 +122,7 @@ def test_an_expired_challenge_is_refused(mfa_user, fresh_session):
 
 def test_a_challenge_issued_to_another_user_is_refused(app, mfa_user, fresh_session):
     options = passkeys.registration_options(mfa_user, session=fresh_session)
-    other = accounts.create_user(email="bob@example.com", password="another long password",
-                                 client=ClientInfo())
+    other = another_user()
     from app.core import sessions
     other_session, _ = sessions.start_session(other, client=CLIENT, amr=["pwd"])
     with pytest.raises(PasskeyChallengeInvalid):
@@ -208,8 +205,7 @@ def test_an_authenticator_without_a_counter_keeps_working(mfa_user, fresh_sessio
 
 def test_another_users_passkey_is_not_a_second_factor(mfa_user, fresh_session):
     authenticator, _row = enrol(mfa_user, fresh_session)
-    other = accounts.create_user(email="bob@example.com", password="another long password",
-                                 client=ClientInfo())
+    other = another_user()
     from app.core import sessions
     other_session, _ = sessions.start_session(other, client=CLIENT, amr=["pwd"])
     with pytest.raises(MfaNotEnabled):
@@ -284,8 +280,7 @@ def test_passkeys_are_listed_renamed_and_deleted(mfa_user, fresh_session):
 
 def test_someone_elses_passkey_cannot_be_renamed_or_deleted(mfa_user, fresh_session):
     _authenticator, row = enrol(mfa_user, fresh_session)
-    other = accounts.create_user(email="bob@example.com", password="another long password",
-                                 client=ClientInfo())
+    other = another_user()
     from app.core import sessions
     other_session, _ = sessions.start_session(other, client=CLIENT, amr=["pwd"])
     with pytest.raises(NotFound):
