@@ -2,7 +2,7 @@
 
 The first step brings its own (`pwd` for a password; a magic link's); each second factor
 adds one (`otp` for any one-time code, `hwk` for a device-bound key, `swk` for a synced
-passkey), and two different kinds together add `mfa`.
+passkey), and two different methods together add `mfa`.
 """
 
 from __future__ import annotations
@@ -22,14 +22,11 @@ def passkey(device_type: str) -> str:
 
 
 def combine(*parts: Iterable[str]) -> list[str]:
-    """The union of the parts in order, with `mfa` when more than one part contributed."""
+    """The union of the parts in order, with `mfa` when two different methods are in it."""
     merged: list[str] = []
-    contributing = 0
     for part in parts:
-        values = [value for value in part if value != MULTI_FACTOR]
-        if values:
-            contributing += 1
-        merged.extend(value for value in values if value not in merged)
-    if contributing > 1 or any(MULTI_FACTOR in part for part in parts):
+        merged.extend(value for value in part if value not in merged)
+    methods = [value for value in merged if value != MULTI_FACTOR]
+    if len(methods) > 1 and MULTI_FACTOR not in merged:
         merged.append(MULTI_FACTOR)
     return merged

@@ -39,7 +39,7 @@ def start(user: User, *, amr: list[str], client: ClientInfo | None = None,
     now = utcnow()
     db.session.execute(update(MfaChallenge).where(
         MfaChallenge.user_id == user.id, MfaChallenge.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session=False))
+        .values(used_at=now).execution_options(synchronize_session="fetch"))
     token = secrets.token_urlsafe(32)
     challenge = MfaChallenge(
         id=uuid.uuid4(), token_hash=_digest(token), user_id=user.id, created_at=now,

@@ -106,6 +106,6 @@ def admin_reset(target: User, *, actor: User, client: ClientInfo | None = None,
     trusted_devices.revoke_all(target, reason="mfa_reset", client=client)
     db.session.execute(update(MfaChallenge).where(
         MfaChallenge.user_id == target.id, MfaChallenge.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session=False))
+        .values(used_at=utcnow()).execution_options(synchronize_session="fetch"))
     audit.record(audit.MFA_ADMIN_RESET, user_id=target.id, client=client, by=str(actor.id),
                  methods=before, reason=reason)
