@@ -20,7 +20,21 @@ SENT = "sent"
 FAILED = "failed"
 
 
-class OutboundMail(db.Model):
+class DeliveryState:
+    """The columns app/core/outbox.py works with, shared by every kind of outbound message."""
+
+    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # When a worker may next try it. A worker that claims a row pushes this forward (a
+    # lease), so a worker that dies mid-send leaves the row to be retried, not lost.
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the relay or gateway said (never a credential).
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OutboundMail(DeliveryState, db.Model):
     __tablename__ = "outbound_mail"
     __table_args__ = (Index("ix_outbound_mail_due", "status", "next_attempt_at"),)
 
@@ -31,12 +45,3 @@ class OutboundMail(db.Model):
     html: Mapped[str] = mapped_column(Text)
     # The template it came from (verify_email, password_reset, magic_link, ...).
     purpose: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    # When a worker may next try it. A worker that claims a row pushes this forward (a
-    # lease), so a worker that dies mid-send leaves the row to be retried, not lost.
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # What the relay said (never a credential).
-    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -8,17 +8,15 @@ records each attempt.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Uuid
+from sqlalchemy import Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.mail import QUEUED
-from app.models.types import UTCDateTime, utcnow
+from app.models.mail import DeliveryState
 
 
-class OutboundSms(db.Model):
+class OutboundSms(DeliveryState, db.Model):
     __tablename__ = "outbound_sms"
     __table_args__ = (Index("ix_outbound_sms_due", "status", "next_attempt_at"),)
 
@@ -26,9 +24,3 @@ class OutboundSms(db.Model):
     to: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(String(480))
     purpose: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(10), default=QUEUED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
