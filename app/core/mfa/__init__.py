@@ -21,6 +21,7 @@ Signing in (login)
         PendingLogin(user, challenge, mfa_token, methods, preferred, expires_in); answer
         mfa_required with the opaque mfa_token (the modernauth dialect may also take
         user_id). `context` (dialect, parked authorization id) comes back on completion.
+    login.pending(*, mfa_token=None, user_id=None) -> PendingLogin   (the live one again)
     login.send_email_code(*, mfa_token=None, user_id=None, client=None) -> None
     login.passkey_options(*, mfa_token=None, user_id=None) -> {"publicKey": {...}}
     login.complete(*, method, value, mfa_token=None, user_id=None, client=None,
@@ -37,6 +38,7 @@ Signing in (login)
 
 Factors
     totp.begin_setup(user, *, session, client=None) -> TotpSetup(secret, uri, qr_png_data_url)
+    totp.current_setup(user, *, session) -> TotpSetup | None   (the unconfirmed one again)
     totp.enable(user, code, *, session, client=None) -> None
     totp.verify(user, code, *, client=None) -> None
     totp.disable(user, *, code=None, password=None, client=None) -> None   (proof, no session)

@@ -20,6 +20,7 @@ from app.core.mfa import amr as amr_values
 from app.core.mfa import challenges, email_codes, factors, passkeys, status, trusted_devices
 from app.extensions import db
 from app.models import MfaChallenge, User
+from app.models.types import utcnow
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,17 @@ def _pending(mfa_token: object, user_id: object) -> tuple[MfaChallenge, User]:
     if user is None or not user.is_active or user.is_locked:
         raise MfaChallengeInvalid()
     return challenge, user
+
+
+def pending(*, mfa_token: object = None, user_id: object = None) -> PendingLogin:
+    """The live pending login again (a challenge page re-rendered): its user, methods and
+    preferred one; mfa_token is what was given. Raises the challenge errors."""
+    challenge, user = _pending(mfa_token, user_id)
+    methods = status.enabled_methods(user)
+    return PendingLogin(user=user, challenge=challenge, mfa_token=str(mfa_token or ""),
+                        methods=methods, preferred=status.preferred_method(user, methods),
+                        expires_in=max(0, int((challenge.expires_at - utcnow())
+                                              .total_seconds())))
 
 
 def send_email_code(*, mfa_token: object = None, user_id: object = None,

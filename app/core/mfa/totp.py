@@ -84,6 +84,20 @@ def begin_setup(user: User, *, session: AuthSession | None,
         factor.secret_ciphertext, factor.created_at, factor.last_used_step = (
             ciphertext, utcnow(), None)
     audit.record(audit.MFA_TOTP_SETUP_STARTED, user_id=user.id, client=client)
+    return _setup(user, secret)
+
+
+def current_setup(user: User, *, session: AuthSession | None) -> TotpSetup | None:
+    """The set-up begun and not yet confirmed, shown again (a reloaded page, a mistyped
+    code), or None. Raises ReauthenticationRequired unless the session is recent."""
+    recent_auth.require(session, user)
+    factor = _factor(user)
+    if factor is None or factor.confirmed_at is not None:
+        return None
+    return _setup(user, _secret(user, factor))
+
+
+def _setup(user: User, secret: str) -> TotpSetup:
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email,
                                               issuer_name=setting("TOTP_ISSUER"))
     qr = segno.make(uri, error="m").png_data_uri(scale=5, border=2)
