@@ -89,12 +89,22 @@ def configure_services(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from app.api import openapi, registry
     from app.oidc import authorize, discovery, endpoints, logout, server, userinfo, wellknown
-    from app.web import account, auth, consent, errors, health, mail_pages
+    from app.web import (
+        account,
+        auth,
+        consent,
+        errors,
+        health,
+        mail_pages,
+        mfa_login,
+        passkey_api,
+        security,
+    )
 
     app.extensions["tessera.oauth"] = server.build(app)
     for blueprint in (health.bp, auth.bp, account.bp, consent.bp, wellknown.bp,
                       discovery.bp, authorize.bp, endpoints.bp, userinfo.bp, logout.bp, openapi.bp,
-                      mail_pages.bp):
+                      mail_pages.bp, mfa_login.bp, passkey_api.bp, security.bp):
         app.register_blueprint(blueprint)
     registry.register(app)
     errors.register(app)

@@ -11,9 +11,10 @@ import time
 from flask import Blueprint, redirect, request, url_for
 
 from app.core import consents
+from app.core.mfa import status as mfa_status
 from app.extensions import csrf
 from app.models import AuthSession
-from app.oidc import codes, interaction
+from app.oidc import acr, codes, interaction
 from app.oidc.authorize_request import AuthorizationRequest, PageError, RedirectError, parse
 from app.oidc.response_modes import deliver
 from app.web import session_cookie
@@ -80,6 +81,15 @@ def _decide(auth_request: AuthorizationRequest, pending):
             raise RedirectError("login_required", "The person is not signed in.")
         return _send_to(auth_request, pending, "auth.login", reauth=session is not None,
                         login_hint=auth_request.login_hint)
+
+    if acr.requires_mfa(auth_request.acr_values) and not acr.has_mfa(session.acr):
+        # The application insists on a second factor this session has not passed.
+        if not mfa_status.is_enabled(session.user):
+            raise RedirectError("unmet_authentication_requirements",
+                                "The person has no second factor to satisfy acr_values.")
+        if "none" in auth_request.prompt:
+            raise RedirectError("interaction_required", "A second factor is needed.")
+        return _send_to(auth_request, pending, "mfa.step_up")
 
     client = auth_request.client
     scopes = set(auth_request.scopes)

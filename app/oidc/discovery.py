@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 
 from app.extensions import csrf
+from app.oidc import acr
 from app.oidc.claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
 from app.oidc.client_assertion import ASYMMETRIC_ALGS
 from app.oidc.grants import TOKEN_ENDPOINT_AUTH_METHODS
@@ -49,6 +50,7 @@ def metadata(issuer: str) -> dict:
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "authorization_response_iss_parameter_supported": True,
         "claim_types_supported": ["normal"],
+        "acr_values_supported": acr.SUPPORTED,
     }
 
 

@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from app.core import accounts, consents, sessions
 from app.core.errors import TesseraError
+from app.core.mfa import trusted_devices
 from app.web import session_cookie
 from app.web.client import client_info
 from app.web.consent import describe as describe_scope
@@ -111,6 +112,9 @@ def end_other_sessions():
             current_user, reason="ended_by_user", client=client_info(),
             except_session_id=session_cookie.current_session().id,
         )
+        # "Sign out everywhere" also forgets the browsers that skip the second factor.
+        trusted_devices.revoke_all(current_user, reason="sign_out_everywhere",
+                                   client=client_info())
         flash(f"Signed out {count} other session{'s' if count != 1 else ''}.", "success")
     return redirect(url_for("account.session_list")), 303
 

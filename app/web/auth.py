@@ -7,8 +7,7 @@ from flask_login import current_user
 
 from app.core import accounts, sessions
 from app.core.errors import TesseraError
-from app.oidc import interaction
-from app.web import session_cookie
+from app.web import session_cookie, signin
 from app.web.client import client_info
 from app.web.forms import ConfirmForm, LoginForm, SignupForm, reject
 from app.web.navigation import safe_next
@@ -38,7 +37,7 @@ def signup():
             except TesseraError as error:
                 status, headers = reject(form, error)
             else:
-                _sign_in(user, amr=["pwd"])
+                signin.sign_in(user, amr=["pwd"])
                 flash("Welcome to Tessera. Your account is ready.", "success")
                 return redirect(safe_next(request.args.get("next"))
                                 or url_for("account.profile"))
@@ -65,25 +64,10 @@ def login():
             except TesseraError as error:
                 status, headers = reject(form, error)
             else:
-                _sign_in(user, amr=["pwd"])
-                return redirect(next_url or url_for("account.profile"))
-    return render_template("auth/login.html", form=form, reauth=reauth), status, headers
-
-
-def _sign_in(user, *, amr: list[str]) -> None:
-    """Start a fresh session (a new id on every login) and drop any previous one."""
-    client = client_info()
-    previous = session_cookie.current_session()
-    if previous is not None:
-        sessions.end_session(previous, reason="replaced", client=client)
-    auth_session, secret = sessions.start_session(user, client=client, amr=amr)
-    # A new CSRF token for the new identity; authorization requests waiting for this
-    # sign-in survive it.
-    parked = session.get(interaction.BROWSER_KEY)
-    session.clear()
-    if parked:
-        session[interaction.BROWSER_KEY] = parked
-    session_cookie.remember(auth_session, secret)
+                # A second factor, when enrolled, comes before the session starts.
+                return signin.after_first_factor(user, amr=["pwd"], next_url=next_url)
+    return render_template("auth/login.html", form=form, reauth=reauth,
+                           next_url=next_url), status, headers
 
 
 @bp.route("/logout", methods=["GET", "POST"])

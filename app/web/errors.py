@@ -11,7 +11,7 @@ from app.extensions import db
 
 # Paths answered in JSON; everything else is a page for a person.
 JSON_PREFIXES = ("/health", "/.well-known/", "/oauth2/token", "/oauth2/introspect",
-                 "/oauth2/revoke", "/oauth2/userinfo", "/openapi/")
+                 "/oauth2/revoke", "/oauth2/userinfo", "/openapi/", "/webauthn/")
 
 PAGE_TEXT = {
     400: ("Bad request", "Something in that request was not right. Go back and try again."),

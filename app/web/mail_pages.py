@@ -18,7 +18,7 @@ from flask_login import current_user, login_required
 from app.core import email_verification, magic_link, mailer, password_reset, sms
 from app.core import one_time_tokens as ott
 from app.core.errors import OneTimeTokenInvalid, TesseraError
-from app.web.auth import _sign_in
+from app.web import signin
 from app.web.client import client_info
 from app.web.errors import settle
 from app.web.forms import (
@@ -126,8 +126,8 @@ def magic_login():
             user = magic_link.verify(token, client=client_info())
         except OneTimeTokenInvalid as error:
             return _link_problem(error, **again)
-        _sign_in(user, amr=magic_link.AMR)
-        return redirect(url_for("account.profile"))
+        # The link is one factor: a second one, when enrolled, is still asked for.
+        return signin.after_first_factor(user, amr=magic_link.AMR, next_url=None)
     try:
         ott.check(token, ott.MAGIC_LINK)
     except OneTimeTokenInvalid as error:

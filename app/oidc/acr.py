@@ -1,0 +1,39 @@
+"""Authentication context class references (OIDC Core §2, acr / acr_values).
+
+Tessera knows two levels and advertises both in discovery (acr_values_supported):
+
+    urn:tessera:acr:1fa   one factor: a password, a sign-in link, a remembered device
+    urn:tessera:acr:mfa   a second factor was passed (TOTP, email code, recovery code,
+                          passkey), or a passkey with user verification signed in alone
+
+A session gets its level when it starts (or when it steps up). An authorization request
+whose acr_values names the MFA level forces it: a person signed in with one factor is sent
+to the second-factor step (a trusted device does not count), and a person with no factor
+enrolled is answered `unmet_authentication_requirements` (OpenID Connect Unmet
+Authentication Requirements 1.0), as Keycloak does for a level it cannot reach.
+"""
+
+from __future__ import annotations
+
+from app.core.mfa import amr as amr_values
+
+ONE_FACTOR = "urn:tessera:acr:1fa"
+MFA = "urn:tessera:acr:mfa"
+SUPPORTED = [ONE_FACTOR, MFA]
+
+
+def for_login(amr: list[str], *, second_factor: bool = False) -> str:
+    """The level a new (or stepped-up) session has."""
+    if second_factor or amr_values.MULTI_FACTOR in (amr or []):
+        return MFA
+    return ONE_FACTOR
+
+
+def requires_mfa(acr_values: list[str]) -> bool:
+    """Does the request insist on the MFA level? Only when MFA is the one level it names:
+    a request listing both accepts one factor (acr_values are in order of preference)."""
+    return MFA in acr_values and ONE_FACTOR not in acr_values
+
+
+def has_mfa(acr: str | None) -> bool:
+    return acr == MFA

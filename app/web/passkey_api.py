@@ -1,0 +1,145 @@
+"""The JSON the pages' WebAuthn script calls: begin/finish of a passkey registration, of a
+passwordless sign-in, and of a passkey as the second factor.
+
+Same-origin only: every POST carries the CSRF token in the X-CSRFToken header (flask-wtf
+checks it before the view runs). Answers are small JSON objects; an error is
+{"error": code, "message": text} with core's status, plus "redirect" when the page should
+move on (re-authentication needed, the pending login is over).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, request, session, url_for
+from flask_login import current_user, login_required
+
+from app.core.errors import (
+    MfaChallengeInvalid,
+    ReauthenticationRequired,
+    TesseraError,
+    ValidationError,
+)
+from app.core.mfa import login as mfa_login
+from app.core.mfa import passkeys
+from app.oidc import acr as acr_levels
+from app.web import session_cookie, signin
+from app.web.client import client_info
+from app.web.errors import settle
+from app.web.mfa_login import finish as finish_challenge
+from app.web.navigation import safe_next
+
+bp = Blueprint("passkey_api", __name__, url_prefix="/webauthn")
+
+
+def _body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("Send a JSON object.", field="body")
+    return body
+
+
+def _error(error: TesseraError, redirect_to: str | None = None):
+    settle(error)
+    body = {"error": error.code, "message": error.message}
+    if error.field:
+        body["field"] = error.field
+    if redirect_to:
+        body["redirect"] = redirect_to
+    return jsonify(body), error.status
+
+
+def _ok(redirect_to: str):
+    return jsonify({"redirect": redirect_to})
+
+
+# --- adding a passkey on /account/security -------------------------------------------------
+
+def _reauth_url() -> str:
+    return url_for("security.confirm", next=url_for("security.overview"))
+
+
+@bp.post("/register/begin")
+@login_required
+def register_begin():
+    try:
+        return jsonify(passkeys.registration_options(
+            current_user, session=session_cookie.current_session()))
+    except ReauthenticationRequired as error:
+        return _error(error, _reauth_url())
+    except TesseraError as error:
+        return _error(error)
+
+
+@bp.post("/register/finish")
+@login_required
+def register_finish():
+    try:
+        body = _body()
+        row = passkeys.register(current_user, passkeys.credential_from_body(body),
+                                session=session_cookie.current_session(),
+                                name=body.get("name"), client=client_info())
+    except ReauthenticationRequired as error:
+        return _error(error, _reauth_url())
+    except TesseraError as error:
+        return _error(error)
+    flash(f"Passkey “{row.name}” added.", "success")
+    return _ok(url_for("security.overview"))
+
+
+# --- signing in with a passkey alone (/login) ----------------------------------------------
+
+@bp.post("/login/begin")
+def login_begin():
+    return jsonify(mfa_login.passwordless_options())
+
+
+@bp.post("/login/finish")
+def login_finish():
+    try:
+        body = _body()
+        user, amr = mfa_login.passwordless(body.get("credential"), client=client_info())
+    except TesseraError as error:
+        return _error(error)
+    # User verification on a discoverable passkey is two factors in one (core adds mfa).
+    signin.sign_in(user, amr=amr, acr=acr_levels.for_login(amr))
+    next_url = safe_next(body.get("next") if isinstance(body.get("next"), str) else None)
+    return _ok(next_url or url_for("account.profile"))
+
+
+# --- a passkey as the second factor (/mfa) -------------------------------------------------
+
+def _restart_url() -> str:
+    return url_for("auth.login")
+
+
+@bp.post("/mfa/begin")
+def mfa_begin():
+    try:
+        return jsonify(mfa_login.passkey_options(mfa_token=session.get(signin.PENDING_KEY)))
+    except MfaChallengeInvalid as error:
+        session.pop(signin.PENDING_KEY, None)
+        return _error(error, _restart_url())
+    except TesseraError as error:
+        return _error(error)
+
+
+@bp.post("/mfa/finish")
+def mfa_finish():
+    try:
+        body = _body()
+        done = mfa_login.complete(method="webauthn", value=body.get("credential"),
+                                  mfa_token=session.get(signin.PENDING_KEY),
+                                  client=client_info(),
+                                  remember_device=body.get("remember") is True)
+    except MfaChallengeInvalid as error:
+        session.pop(signin.PENDING_KEY, None)
+        return _error(error, _restart_url())
+    except TesseraError as error:
+        if error.details.get("attempts_left") == 0:
+            session.pop(signin.PENDING_KEY, None)
+            return _error(error, _restart_url())
+        return _error(error)
+    redirect_response = finish_challenge(done)
+    response = _ok(redirect_response.headers["Location"])
+    for cookie in redirect_response.headers.getlist("Set-Cookie"):
+        response.headers.add("Set-Cookie", cookie)
+    return response
