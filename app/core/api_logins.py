@@ -3,6 +3,11 @@
 Each dialect is a first-party application with a built-in client (`tessera-<dialect>`), so
 its refresh tokens are bound to it like any client's, and the same session, token and
 revocation rules hold for the JSON API as for OIDC: ending the session ends the tokens.
+
+Second factors: a first factor (password, sign-in link) of a user with MFA never yields
+tokens by itself. Dialects whose document has an MFA step pass allow_mfa and get a
+PendingLogin (its mfa_token goes to the client) that finish_mfa_login completes; the
+others get MfaRequired. A pending login is bound to the dialect that started it.
 """
 
 from __future__ import annotations
@@ -11,15 +16,22 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from app.core import accounts, consents, sessions, tokens
+from app.core import accounts, audit, consents, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import (
     AccountNotVerified,
     InvalidGrant,
     InvalidToken,
+    MfaChallengeInvalid,
+    MfaRequired,
     Unauthenticated,
     ValidationError,
 )
+from app.core.mfa import challenges as mfa_challenges
+from app.core.mfa import login as mfa_login
+from app.core.mfa import status as mfa_status
+from app.core.mfa import trusted_devices
+from app.core.mfa.login import PendingLogin
 from app.core.services import setting
 from app.extensions import db
 from app.models import AuthSession, OAuthClient, User
@@ -96,22 +108,97 @@ def _issue(user: User, session: AuthSession, dialect: str, *,
 
 
 def password_login(email: object, password: object, *, dialect: str, client: ClientInfo,
-                   with_refresh_token: bool = True,
-                   require_verified_email: bool = False) -> IssuedTokens:
+                   with_refresh_token: bool = True, require_verified_email: bool = False,
+                   allow_mfa: bool = False,
+                   device_token: object = None) -> IssuedTokens | PendingLogin:
     """Sign in with a password. With require_verified_email, an account whose email is not
     verified gets AccountNotVerified, but only after the password proved right (so the
-    answer tells a stranger nothing)."""
+    answer tells a stranger nothing). A user with MFA: see after_first_factor."""
     user = accounts.authenticate(email, password, client=client)
     if require_verified_email and not user.email_verified:
         raise AccountNotVerified()
-    session, _secret = sessions.start_session(user, client=client, amr=["pwd"])
+    return after_first_factor(user, amr=["pwd"], dialect=dialect, client=client,
+                              with_refresh_token=with_refresh_token, allow_mfa=allow_mfa,
+                              device_token=device_token)
+
+
+def sign_in(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
+            allow_mfa: bool = False, device_token: object = None
+            ) -> IssuedTokens | PendingLogin:
+    """A session and tokens for a user core has already authenticated by a first factor
+    (a sign-in link); a user with MFA: see after_first_factor."""
+    return after_first_factor(user, amr=amr, dialect=dialect, client=client,
+                              allow_mfa=allow_mfa, device_token=device_token)
+
+
+def after_first_factor(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
+                       with_refresh_token: bool = True, allow_mfa: bool = False,
+                       device_token: object = None) -> IssuedTokens | PendingLogin:
+    """Tokens, unless the user has a second factor: then, with allow_mfa, a PendingLogin
+    (None of it when device_token names one of the user's trusted devices), and without,
+    MfaRequired (after the first factor proved right, so a stranger learns nothing)."""
+    if not allow_mfa:
+        if mfa_status.is_enabled(user):
+            audit.record(audit.LOGIN_FAILED, user_id=user.id, client=client,
+                         reason="mfa_required", dialect=dialect)
+            raise MfaRequired("This account uses a second factor, which this API cannot "
+                              "ask for. Sign in where the second factor is asked.")
+        device = None
+    else:
+        pending = mfa_login.begin(user, amr=amr, client=client,
+                                  trusted_device_token=device_token,
+                                  context={"dialect": dialect,
+                                           "refresh_token": with_refresh_token})
+        if pending is not None:
+            return pending
+        device = trusted_devices.verify(user, device_token)
+    session, _secret = sessions.start_session(user, client=client, amr=amr)
+    if device is not None:
+        trusted_devices.attach(device, session)
     return _issue(user, session, dialect, with_refresh_token=with_refresh_token)
 
 
-def sign_in(user: User, *, amr: list[str], dialect: str, client: ClientInfo) -> IssuedTokens:
-    """A session and tokens for a user core has already authenticated (a sign-in link)."""
-    session, _secret = sessions.start_session(user, client=client, amr=amr)
-    return _issue(user, session, dialect)
+def _pending_here(dialect: str, mfa_token: object, user_id: object) -> None:
+    """Raise the challenge errors unless a live pending login started in this dialect."""
+    if mfa_token is None and user_id is None:
+        raise ValidationError("Send the mfa_token of the pending login.", field="mfa_token")
+    challenge = mfa_challenges.find(mfa_token=mfa_token, user_id=user_id)
+    if (challenge.context or {}).get("dialect") != dialect:
+        raise MfaChallengeInvalid()
+
+
+def send_mfa_email_code(*, mfa_token: object = None, user_id: object = None, dialect: str,
+                        client: ClientInfo) -> None:
+    """Mail a sign-in code for a pending login of this dialect."""
+    _pending_here(dialect, mfa_token, user_id)
+    mfa_login.send_email_code(mfa_token=mfa_token, user_id=user_id, client=client)
+
+
+def mfa_passkey_options(*, mfa_token: object = None, user_id: object = None,
+                        dialect: str) -> dict:
+    """{"publicKey": ...} asking for a passkey of this dialect's pending login."""
+    _pending_here(dialect, mfa_token, user_id)
+    return mfa_login.passkey_options(mfa_token=mfa_token, user_id=user_id)
+
+
+def finish_mfa_login(*, method: object, value: object, mfa_token: object = None,
+                     user_id: object = None, dialect: str, client: ClientInfo,
+                     remember_device: bool = False) -> tuple[IssuedTokens, str | None]:
+    """Complete a pending login of this dialect with a second factor (one of its attempts
+    spent first; see app.core.mfa.login.complete for the errors). Returns the tokens and,
+    when remember_device, the trusted-device token the client presents at its next login."""
+    _pending_here(dialect, mfa_token, user_id)
+    done = mfa_login.complete(method=method, value=value, mfa_token=mfa_token,
+                              user_id=user_id, client=client,
+                              remember_device=remember_device)
+    session, _secret = sessions.start_session(done.user, client=client, amr=done.amr)
+    if done.trusted_device_token:
+        device = trusted_devices.verify(done.user, done.trusted_device_token)
+        if device is not None:
+            trusted_devices.attach(device, session)
+    issued = _issue(done.user, session, dialect,
+                    with_refresh_token=bool(done.context.get("refresh_token", True)))
+    return issued, done.trusted_device_token
 
 
 def start_for_new_user(user: User, *, dialect: str, client: ClientInfo) -> IssuedTokens:
@@ -201,6 +288,22 @@ def logout_with_either(access_token: str | None, refresh_token: object, *, diale
 
 
 def revoke_all_sessions(user: User, *, client: ClientInfo) -> int:
+    """Sign out everywhere: every session and token ends, and no device stays trusted."""
     count = sessions.end_all_sessions(user, reason="revoked_all", client=client)
     tokens.revoke_for_user(user.id, "revoked_all")
+    trusted_devices.revoke_all(user, reason="revoked_all", client=client)
     return count
+
+
+def end_user_session(user: User, session_id: object, *, client: ClientInfo) -> None:
+    """End one of the user's own sessions and its tokens (NotFound for anyone else's)."""
+    session = sessions.end_user_session(user, session_id, client=client)
+    tokens.revoke_for_session(session.id, "ended_by_user")
+
+
+def end_other_sessions(principal: Principal, *, reason: str, client: ClientInfo) -> int:
+    """End every session of the caller's user but the caller's own (after a factor change,
+    when asked)."""
+    keep = principal.session.id if principal.session is not None else None
+    return sessions.end_all_sessions(principal.user, reason=reason, client=client,
+                                     except_session_id=keep)

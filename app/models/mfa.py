@@ -75,6 +75,10 @@ class TrustedDevice(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The newest session started on this device (trusted there, or signed in with its token),
+    # so a list of sessions can say which ones sit on a trusted device.
+    session_id: Mapped[uuid.UUID | None] = mapped_column(
+        Uuid, ForeignKey("auth_sessions.id", ondelete="SET NULL"), nullable=True, index=True)
 
 
 class MfaChallenge(db.Model):

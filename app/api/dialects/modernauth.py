@@ -39,6 +39,8 @@ class RegisterBody(Body):
 class LoginBody(Body):
     email: str
     password: str
+    # A trusted device's token (from login/mfa with remember_device, or trust-device).
+    device_token: str | None = None
 
 
 class RefreshBody(Body):
@@ -66,6 +68,7 @@ class ResetPasswordBody(Body):
 class MagicLinkVerifyBody(Body):
     token: str
     allow_registration: bool = False
+    device_token: str | None = None
 
 
 class UserOut(Reply):
@@ -134,9 +137,10 @@ def register():
                response=SessionOut, limit="login")
 def login():
     body = read_json(LoginBody)
-    issued = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info())
-    return session_out(issued)
+    result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
+                                       client=client_info(), allow_mfa=True,
+                                       device_token=body.device_token)
+    return modernauth_mfa.login_out(result)
 
 
 @dialect.route("/auth/refresh", "POST", summary="Rotate refresh token", request=RefreshBody,
@@ -165,7 +169,9 @@ def settings():
         "registration_enabled": True,
         "password_min_length": current_app.config["PASSWORD_MIN_LENGTH"],
         "password_max_length": current_app.config["PASSWORD_MAX_LENGTH"],
-        "mfa": {"totp": False, "email": False, "webauthn": False},
+        # What this server offers; each user turns factors on through /auth/mfa/*.
+        "mfa": {"totp": True, "email": True, "webauthn": True, "backup_codes": True,
+                "trusted_device_days": current_app.config["TRUSTED_DEVICE_DAYS"]},
         "magic_link_enabled": True,
         "email_verification_required": False,
         "access_token_ttl": api_logins.token_lifetime(dialect.id),
@@ -266,5 +272,11 @@ def magic_link_verify():
     body = read_json(MagicLinkVerifyBody)
     user = magic_link.verify(body.token, client=client_info(),
                              allow_registration=body.allow_registration)
-    return session_out(api_logins.sign_in(user, amr=magic_link.AMR, dialect=dialect.id,
-                                          client=client_info()))
+    # A link is a first factor only: a user with MFA gets the mfa_required answer.
+    return modernauth_mfa.login_out(api_logins.sign_in(
+        user, amr=magic_link.AMR, dialect=dialect.id, client=client_info(), allow_mfa=True,
+        device_token=body.device_token))
+
+
+# The MFA, passkey and device routes register on `dialect` too (kept apart for size).
+from app.api.dialects import modernauth_mfa  # noqa: E402

@@ -60,6 +60,16 @@ def generate(user: User, *, session: AuthSession | None,
     return codes
 
 
+def first_set(user: User, *, session: AuthSession | None,
+              client: ClientInfo | None = None) -> list[str]:
+    """Codes to show when a first factor is enabled and the user holds none ([] otherwise):
+    someone who just came to depend on a second factor gets a way back in at once, and an
+    existing set the person may have printed is never silently replaced."""
+    if remaining(user):
+        return []
+    return generate(user, session=session, client=client)
+
+
 def remaining(user: User) -> int:
     """How many unused codes the user has left."""
     return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(

@@ -21,7 +21,7 @@ from app.core.context import ClientInfo
 from app.core.errors import NotFound
 from app.core.services import setting
 from app.extensions import db
-from app.models import TrustedDevice, User
+from app.models import AuthSession, TrustedDevice, User
 from app.models.types import utcnow
 
 COOKIE_NAME = "tessera_trusted_device"
@@ -43,14 +43,17 @@ def _counts(device: TrustedDevice, user: User) -> bool:
     return user.password_changed_at is None or device.created_at > user.password_changed_at
 
 
-def issue(user: User, *, client: ClientInfo | None = None) -> tuple[TrustedDevice, str]:
-    """Trust this browser; returns the row and the token to set as the cookie value."""
+def issue(user: User, *, client: ClientInfo | None = None,
+          session: AuthSession | None = None) -> tuple[TrustedDevice, str]:
+    """Trust this browser; returns the row and the token to set as the cookie value.
+    `session`: the session on this device, if one is already open (see attach)."""
     client = client or ClientInfo()
     token = secrets.token_urlsafe(32)
     now = utcnow()
     device = TrustedDevice(user_id=user.id, token_hash=_digest(token),
                            label=client.user_agent, ip_address=client.ip_address,
-                           created_at=now, expires_at=now + timedelta(seconds=max_age()))
+                           created_at=now, expires_at=now + timedelta(seconds=max_age()),
+                           session_id=session.id if session is not None else None)
     db.session.add(device)
     db.session.flush()
     audit.record(audit.MFA_TRUSTED_DEVICE_ADDED, user_id=user.id, client=client,
@@ -68,6 +71,45 @@ def verify(user: User, token: object) -> TrustedDevice | None:
         return None
     device.last_used_at = utcnow()
     return device
+
+
+def attach(device: TrustedDevice, session: AuthSession) -> None:
+    """Note `session` as the newest one started on the device (a login that skipped MFA
+    with its token, or the login that trusted it)."""
+    device.session_id = session.id
+
+
+def trust_session(user: User, session: AuthSession | None, *,
+                  client: ClientInfo | None = None) -> tuple[TrustedDevice, str]:
+    """Trust the device a signed-in session runs on (an API client asking to skip MFA
+    there); any device the session was already trusted on is replaced. Returns the row and
+    the token the client presents at later logins.
+
+    Raises ReauthenticationRequired unless the session is recent (the token must not turn
+    an old session into 30 days without MFA), MfaNotEnabled when there is no second factor
+    to skip."""
+    from app.core.errors import MfaNotEnabled
+    from app.core.mfa import recent_auth, status
+
+    recent_auth.require(session, user)
+    if not status.is_enabled(user):
+        raise MfaNotEnabled("Turn on a second factor before trusting a device.")
+    previous = for_session(user, session.id)
+    if previous is not None:
+        previous.revoked_at = utcnow()
+    return issue(user, client=client, session=session)
+
+
+def for_session(user: User, session_id: object) -> TrustedDevice | None:
+    """The live trusted device the session was started on, or None."""
+    try:
+        key = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
+    except ValueError:
+        return None
+    rows = db.session.scalars(select(TrustedDevice).where(
+        TrustedDevice.user_id == user.id, TrustedDevice.session_id == key,
+        TrustedDevice.revoked_at.is_(None)).order_by(TrustedDevice.created_at.desc()))
+    return next((device for device in rows if _counts(device, user)), None)
 
 
 def list_for_user(user: User) -> list[TrustedDevice]:

@@ -1,0 +1,502 @@
+"""modernauth's MFA over HTTP: enrolling factors, signing in with each of them, the pending
+login's budget and lifetime, passkeys, trusted devices and the device list."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from app.models import AuthSession, MfaChallenge, OutboundMail, TrustedDevice, User
+from app.models.types import utcnow
+from tests.conftest import DEFAULT_PASSWORD
+from tests.webauthn_authenticator import SoftwareAuthenticator
+
+BASE = "/v1"
+EMAIL = "ada@example.com"
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def login(client, **extra):
+    return client.post(f"{BASE}/auth/login", json={"email": EMAIL, "password": DEFAULT_PASSWORD,
+                                                   **extra})
+
+
+@pytest.fixture
+def token(client):
+    """A fresh login's access token (fresh enough to change factors)."""
+    client.post(f"{BASE}/auth/register", json={"email": EMAIL, "password": DEFAULT_PASSWORD})
+    return login(client).get_json()["tokens"]["access_token"]
+
+
+@pytest.fixture
+def secret(client, token, clock):
+    """TOTP enabled through the API; the clock then moves on so new codes are unused."""
+    setup = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token))
+    assert setup.status_code == 200, setup.get_json()
+    body = setup.get_json()
+    assert body["url"].startswith("otpauth://totp/") and body["qr_code"].startswith(
+        "data:image/png;base64,")
+    enabled = client.post(f"{BASE}/auth/mfa/enable", headers=bearer(token),
+                          json={"code": clock.code(body["secret"])})
+    assert enabled.status_code == 200, enabled.get_json()
+    clock.advance(60)
+    return body["secret"]
+
+
+def pending(client) -> dict:
+    response = login(client)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["mfa_required"] is True and "tokens" not in body
+    return body
+
+
+def sessions_of(query) -> int:
+    return query(lambda s: s.scalar(select(func.count()).select_from(AuthSession)))
+
+
+# --- signing in with the authenticator app ---------------------------------------------------
+
+def test_a_password_alone_gets_mfa_required_and_no_tokens(client, secret, query):
+    before = sessions_of(query)
+    body = pending(client)
+    assert set(body) == {"mfa_required", "user_id", "mfa_token", "methods",
+                         "preferred_method", "expires_in"}
+    assert body["methods"] == ["totp", "recovery_code"] and body["expires_in"] == 300
+    assert sessions_of(query) == before
+
+
+@pytest.mark.parametrize("by", ["mfa_token", "user_id"])
+def test_totp_completes_the_login_by_token_or_user_id(client, secret, clock, by):
+    challenge = pending(client)
+    response = client.post(f"{BASE}/auth/login/mfa",
+                           json={by: challenge[by], "code": clock.code(secret)})
+    assert response.status_code == 200, response.get_json()
+    tokens = response.get_json()["tokens"]
+    me = client.get(f"{BASE}/auth/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 200 and me.get_json()["email"] == EMAIL
+    # The pending login is used up.
+    again = client.post(f"{BASE}/auth/login/mfa",
+                        json={by: challenge[by], "code": clock.code(secret, 1)})
+    assert again.status_code == 401 and again.get_json()["error"] == "mfa_challenge_invalid"
+
+
+def test_the_session_records_both_factors(client, secret, clock, query):
+    challenge = pending(client)
+    client.post(f"{BASE}/auth/login/mfa",
+                json={"mfa_token": challenge["mfa_token"], "code": clock.code(secret)})
+    newest = query(lambda s: s.scalars(select(AuthSession)
+                                       .order_by(AuthSession.created_at.desc())).first().amr)
+    assert newest == ["pwd", "otp", "mfa"]
+
+
+def test_five_wrong_codes_kill_the_pending_login(client, secret, clock):
+    challenge = pending(client)
+    for _ in range(4):
+        wrong = client.post(f"{BASE}/auth/login/mfa",
+                            json={"mfa_token": challenge["mfa_token"], "code": "000000"})
+        assert wrong.status_code == 401 and wrong.get_json()["error"] == "mfa_invalid_code"
+    fifth = client.post(f"{BASE}/auth/login/mfa",
+                        json={"mfa_token": challenge["mfa_token"], "code": "000000"})
+    assert fifth.status_code == 401
+    right = client.post(f"{BASE}/auth/login/mfa",
+                        json={"mfa_token": challenge["mfa_token"], "code": clock.code(secret)})
+    assert right.status_code in (401, 429) and "tokens" not in right.get_json()
+    assert right.get_json()["error"] in ("mfa_challenge_invalid", "mfa_attempts_exceeded")
+
+
+def test_an_expired_pending_login_is_refused(client, secret, clock, app):
+    from app.extensions import db
+
+    challenge = pending(client)
+    with app.app_context():
+        db.session.execute(update(MfaChallenge).values(
+            expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    response = client.post(f"{BASE}/auth/login/mfa",
+                           json={"mfa_token": challenge["mfa_token"], "code": clock.code(secret)})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "mfa_challenge_expired"
+
+
+def test_a_user_id_without_a_pending_login_gets_nothing(client, secret, clock, query):
+    user_id = query(lambda s: str(s.scalar(select(User.id))))
+    response = client.post(f"{BASE}/auth/login/mfa",
+                           json={"user_id": user_id, "code": clock.code(secret)})
+    assert response.status_code == 401 and response.get_json()["error"] == \
+        "mfa_challenge_invalid"
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"mfa_token": "x"}, "code"),
+    ({"code": "123456"}, "mfa_token"),
+    ({"mfa_token": "x", "code": 123456}, "code"),
+    ({"mfa_token": "x", "code": "123456", "extra": 1}, "extra"),
+])
+def test_login_mfa_bad_input_names_the_field(client, body, field):
+    response = client.post(f"{BASE}/auth/login/mfa", json=body)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["field"] == field
+
+
+def test_login_mfa_has_a_per_ip_limit(app_factory):
+    client = app_factory(API_RATE_LIMITS={"modernauth.mfa_login": "2 per 15 minutes"}
+                         ).test_client()
+    first = client.post(f"{BASE}/auth/login/mfa", json={"mfa_token": "x", "code": "1"})
+    assert first.headers["X-RateLimit-Limit"] == "2"
+    client.post(f"{BASE}/auth/login/mfa", json={"mfa_token": "x", "code": "1"})
+    third = client.post(f"{BASE}/auth/login/mfa", json={"mfa_token": "x", "code": "1"})
+    assert third.status_code == 429 and third.get_json()["error"] == "rate_limited"
+    assert int(third.headers["Retry-After"]) > 0
+
+
+# --- enrolling and managing factors ---------------------------------------------------------
+
+def test_status_follows_the_factors(client, token, secret):
+    status = client.get(f"{BASE}/auth/mfa/status", headers=bearer(token)).get_json()
+    assert status["enabled"] is True and status["totp_enabled"] is True
+    assert status["methods"] == ["totp", "recovery_code"]
+    assert status["backup_codes_remaining"] == 10 and status["preferred_method"] == "totp"
+
+
+def test_enable_hands_out_backup_codes_once(client, token, clock, query):
+    setup = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token)).get_json()
+    wrong = client.post(f"{BASE}/auth/mfa/enable", headers=bearer(token),
+                        json={"code": "000000"})
+    assert wrong.status_code == 401 and wrong.get_json()["field"] == "code"
+    enabled = client.post(f"{BASE}/auth/mfa/enable", headers=bearer(token),
+                          json={"code": clock.code(setup["secret"])}).get_json()
+    assert len(enabled["backup_codes"]) == 10
+    again = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token))
+    assert again.status_code == 409 and again.get_json()["error"] == "mfa_already_enabled"
+
+
+def test_enable_without_a_code_names_the_field(client, token):
+    response = client.post(f"{BASE}/auth/mfa/enable", headers=bearer(token), json={})
+    assert response.status_code == 400 and response.get_json()["field"] == "code"
+
+
+def test_an_old_session_must_prove_itself_again(client, token, app):
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.execute(update(AuthSession).values(
+            auth_time=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+    refused = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "reauthentication_required"
+    wrong = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token),
+                        json={"password": "not the password"})
+    assert wrong.status_code == 400 and wrong.get_json()["field"] == "password"
+    allowed = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token),
+                          json={"password": DEFAULT_PASSWORD})
+    assert allowed.status_code == 200 and allowed.get_json()["secret"]
+
+
+def test_disable_needs_a_code_or_the_password(client, token, secret, clock):
+    missing = client.post(f"{BASE}/auth/mfa/disable", headers=bearer(token), json={})
+    assert missing.status_code == 400 and missing.get_json()["field"] == "password"
+    done = client.post(f"{BASE}/auth/mfa/disable", headers=bearer(token),
+                       json={"code": clock.code(secret)})
+    assert done.status_code == 200
+    # Recovery codes alone are no second factor: the password signs in again.
+    assert "tokens" in login(client).get_json()
+
+
+def test_a_factor_change_can_sign_out_the_other_sessions(client, token, clock):
+    other = login(client).get_json()["tokens"]["access_token"]
+    setup = client.post(f"{BASE}/auth/mfa/setup", headers=bearer(token)).get_json()
+    enabled = client.post(f"{BASE}/auth/mfa/enable", headers=bearer(token),
+                          json={"code": clock.code(setup["secret"]),
+                                "revoke_other_sessions": True}).get_json()
+    assert enabled["revoked_sessions"] == 2  # registration's and the other login's
+    assert client.get(f"{BASE}/auth/me", headers=bearer(other)).status_code == 401
+    assert client.get(f"{BASE}/auth/me", headers=bearer(token)).status_code == 200
+
+
+def test_preferred_method(client, token, secret):
+    bad = client.post(f"{BASE}/auth/mfa/preferred", headers=bearer(token),
+                      json={"method": "carrier-pigeon"})
+    assert bad.status_code == 400 and bad.get_json()["field"] == "method"
+    not_on = client.post(f"{BASE}/auth/mfa/preferred", headers=bearer(token),
+                         json={"method": "email"})
+    assert not_on.status_code == 400 and not_on.get_json()["error"] == "mfa_not_enabled"
+    ok = client.post(f"{BASE}/auth/mfa/preferred", headers=bearer(token),
+                     json={"method": "totp"})
+    assert ok.status_code == 200 and ok.get_json()["preferred_method"] == "totp"
+
+
+# --- backup codes ------------------------------------------------------------------------------
+
+def test_a_backup_code_signs_in_once(client, token, secret):
+    codes = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token)
+                        ).get_json()["backup_codes"]
+    assert len(codes) == 10
+    challenge = pending(client)
+    done = client.post(f"{BASE}/auth/login/mfa/backup",
+                       json={"mfa_token": challenge["mfa_token"], "code": codes[0]})
+    assert done.status_code == 200 and "tokens" in done.get_json()
+    count = client.get(f"{BASE}/auth/mfa/backup-codes/count", headers=bearer(token))
+    assert count.get_json() == {"count": 9}
+    reused = client.post(f"{BASE}/auth/login/mfa/backup",
+                         json={"mfa_token": pending(client)["mfa_token"], "code": codes[0]})
+    assert reused.status_code == 401 and reused.get_json()["error"] == "mfa_invalid_code"
+
+
+def test_new_backup_codes_replace_the_old_set(client, token, secret):
+    first = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token)
+                        ).get_json()["backup_codes"]
+    client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token))
+    old = client.post(f"{BASE}/auth/login/mfa/backup",
+                      json={"mfa_token": pending(client)["mfa_token"], "code": first[0]})
+    assert old.status_code == 401
+
+
+# --- email codes -------------------------------------------------------------------------------
+
+def mailed_code(query) -> str:
+    text = query(lambda s: s.scalars(select(OutboundMail.text)
+                                     .where(OutboundMail.purpose == "mfa_code")
+                                     .order_by(OutboundMail.created_at.desc())).first())
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def verify_email(app):
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.execute(update(User).values(email_verified=True))
+        db.session.commit()
+
+
+def test_email_codes_enable_send_and_sign_in(client, token, app, query):
+    unverified = client.post(f"{BASE}/auth/mfa/email/enable", headers=bearer(token))
+    assert unverified.status_code == 400 and unverified.get_json()["field"] == "email"
+    verify_email(app)
+    enabled = client.post(f"{BASE}/auth/mfa/email/enable", headers=bearer(token))
+    assert enabled.status_code == 200 and len(enabled.get_json()["backup_codes"]) == 10
+    challenge = pending(client)
+    assert challenge["methods"] == ["email", "recovery_code"]
+    sent = client.post(f"{BASE}/auth/login/mfa/email/send",
+                       json={"mfa_token": challenge["mfa_token"]})
+    assert sent.status_code == 200
+    wrong = client.post(f"{BASE}/auth/login/mfa/email",
+                        json={"mfa_token": challenge["mfa_token"], "code": "000000"})
+    assert wrong.status_code == 401
+    done = client.post(f"{BASE}/auth/login/mfa/email",
+                       json={"mfa_token": challenge["mfa_token"], "code": mailed_code(query)})
+    assert done.status_code == 200 and "tokens" in done.get_json()
+    off = client.post(f"{BASE}/auth/mfa/email/disable", headers=bearer(token))
+    assert off.status_code == 200
+    assert "tokens" in login(client).get_json()
+
+
+def test_email_send_needs_a_pending_login(client):
+    response = client.post(f"{BASE}/auth/login/mfa/email/send", json={"mfa_token": "nope"})
+    assert response.status_code == 401 and response.get_json()["error"] == \
+        "mfa_challenge_invalid"
+    missing = client.post(f"{BASE}/auth/login/mfa/email/send", json={})
+    assert missing.status_code == 400 and missing.get_json()["field"] == "mfa_token"
+
+
+# --- passkeys ----------------------------------------------------------------------------------
+
+def register_passkey(client, token, authenticator, **body):
+    begin = client.post(f"{BASE}/auth/mfa/webauthn/register/begin", headers=bearer(token))
+    assert begin.status_code == 200, begin.get_json()
+    options = begin.get_json()
+    assert set(options) == {"publicKey"} and options["publicKey"]["rp"]["id"] == "localhost"
+    return client.post(f"{BASE}/auth/mfa/webauthn/register/finish", headers=bearer(token),
+                       json={**authenticator.create(options), **body})
+
+
+def test_passkey_register_list_sign_in_and_delete(client, token):
+    authenticator = SoftwareAuthenticator()
+    finish = register_passkey(client, token, authenticator, name="Laptop")
+    assert finish.status_code == 201, finish.get_json()
+    registered = finish.get_json()["credential"]
+    assert registered["name"] == "Laptop" and len(finish.get_json()["backup_codes"]) == 10
+    listed = client.get(f"{BASE}/auth/mfa/webauthn/credentials", headers=bearer(token))
+    assert [c["id"] for c in listed.get_json()["credentials"]] == [registered["id"]]
+
+    challenge = pending(client)
+    assert challenge["methods"][0] == "webauthn"
+    options = client.post(f"{BASE}/auth/login/mfa/webauthn/begin",
+                          json={"mfa_token": challenge["mfa_token"]}).get_json()
+    assert options["publicKey"]["allowCredentials"][0]["id"] == registered["credential_id"]
+    done = client.post(f"{BASE}/auth/login/mfa/webauthn/finish",
+                       json={"mfa_token": challenge["mfa_token"],
+                             "credential": authenticator.get(options)})
+    assert done.status_code == 200, done.get_json()
+    assert "tokens" in done.get_json()
+
+    unknown = client.open(f"{BASE}/auth/mfa/webauthn/credentials", method="DELETE",
+                          headers=bearer(token), json={"credential_id": "nope"})
+    assert unknown.status_code == 404 and unknown.get_json()["error"] == "not_found"
+    missing = client.open(f"{BASE}/auth/mfa/webauthn/credentials", method="DELETE",
+                          headers=bearer(token), json={})
+    assert missing.status_code == 400 and missing.get_json()["field"] == "credential_id"
+    deleted = client.open(f"{BASE}/auth/mfa/webauthn/credentials", method="DELETE",
+                          headers=bearer(token), json={"credential_id": registered["id"]})
+    assert deleted.status_code == 200
+    assert client.get(f"{BASE}/auth/mfa/webauthn/credentials", headers=bearer(token)
+                      ).get_json()["credentials"] == []
+
+
+def test_passkey_login_takes_the_credential_as_the_body(client, token):
+    authenticator = SoftwareAuthenticator()
+    assert register_passkey(client, token, authenticator).status_code == 201
+    challenge = pending(client)
+    options = client.post(f"{BASE}/auth/login/mfa/webauthn/begin",
+                          json={"user_id": challenge["user_id"]}).get_json()
+    done = client.post(f"{BASE}/auth/login/mfa/webauthn/finish",
+                       json={**authenticator.get(options), "user_id": challenge["user_id"]})
+    assert done.status_code == 200, done.get_json()
+
+
+def test_a_bad_passkey_answer_spends_an_attempt(client, token):
+    authenticator = SoftwareAuthenticator()
+    register_passkey(client, token, authenticator)
+    challenge = pending(client)
+    options = client.post(f"{BASE}/auth/login/mfa/webauthn/begin",
+                          json={"mfa_token": challenge["mfa_token"]}).get_json()
+    forged = authenticator.get(options, origin="https://evil.example")
+    response = client.post(f"{BASE}/auth/login/mfa/webauthn/finish",
+                           json={"mfa_token": challenge["mfa_token"], "credential": forged})
+    assert response.status_code == 400 and response.get_json()["error"] == "passkey_invalid"
+    no_credential = client.post(f"{BASE}/auth/login/mfa/webauthn/finish",
+                                json={"mfa_token": challenge["mfa_token"]})
+    assert no_credential.status_code == 400
+    assert no_credential.get_json()["field"] == "credential"
+
+
+# --- trusted devices and the device list -----------------------------------------------------
+
+def test_a_remembered_device_skips_mfa_until_sign_out_everywhere(client, secret, clock,
+                                                                  query):
+    challenge = pending(client)
+    done = client.post(f"{BASE}/auth/login/mfa",
+                       json={"mfa_token": challenge["mfa_token"], "code": clock.code(secret),
+                             "remember_device": True}).get_json()
+    device_token = done["device_token"]
+    assert done["device_token_expires_in"] == 30 * 24 * 3600
+    skipped = login(client, device_token=device_token).get_json()
+    assert "tokens" in skipped and "mfa_required" not in skipped
+    access = skipped["tokens"]["access_token"]
+    devices = client.get(f"{BASE}/devices", headers=bearer(access)).get_json()["devices"]
+    current = [d for d in devices if d["current"]][0]
+    assert current["trusted"] is True and current["trusted_until"]
+
+    revoked = client.post(f"{BASE}/auth/revoke-all-sessions", headers=bearer(access))
+    assert revoked.status_code == 200
+    assert login(client, device_token=device_token).get_json()["mfa_required"] is True
+    assert query(lambda s: s.scalar(select(func.count()).select_from(TrustedDevice)
+                                    .where(TrustedDevice.revoked_at.is_(None)))) == 0
+
+
+def test_another_users_device_token_does_not_skip_mfa(client, secret):
+    assert login(client, device_token="forged-token").get_json()["mfa_required"] is True
+
+
+def test_trust_device_and_revoke_trust(client, token, secret):
+    needs_mfa = login(client).get_json()
+    assert needs_mfa["mfa_required"] is True
+    trusted = client.post(f"{BASE}/auth/mfa/trust-device", headers=bearer(token))
+    assert trusted.status_code == 200, trusted.get_json()
+    body = trusted.get_json()
+    assert body["device_token"] and body["expires_in"] == 30 * 24 * 3600
+    assert client.get(f"{BASE}/devices/{body['device_id']}", headers=bearer(token)
+                      ).get_json()["trusted"] is True
+    # The device signs in again with its token: the new session is the trusted one now.
+    later = login(client, device_token=body["device_token"]).get_json()["tokens"]
+    access = later["access_token"]
+    assert [d["trusted"] for d in client.get(f"{BASE}/devices", headers=bearer(access))
+            .get_json()["devices"] if d["current"]] == [True]
+    revoked = client.post(f"{BASE}/auth/mfa/revoke-trust", headers=bearer(access))
+    assert revoked.status_code == 200
+    assert login(client, device_token=body["device_token"]).get_json()["mfa_required"]
+    again = client.post(f"{BASE}/auth/mfa/revoke-trust", headers=bearer(access))
+    assert again.status_code == 404
+    unknown = client.post(f"{BASE}/auth/mfa/revoke-trust", headers=bearer(access),
+                          json={"device_id": "00000000-0000-0000-0000-000000000000"})
+    assert unknown.status_code == 404 and unknown.get_json()["field"] == "device_id"
+
+
+def test_trusting_without_a_second_factor_is_refused(client, token):
+    response = client.post(f"{BASE}/auth/mfa/trust-device", headers=bearer(token))
+    assert response.status_code == 400 and response.get_json()["error"] == "mfa_not_enabled"
+
+
+def test_devices_get_trust_untrust_and_remove(client, token, secret):
+    other = login(client, device_token=None)  # an MFA login: no session yet
+    assert other.get_json()["mfa_required"]
+    devices = client.get(f"{BASE}/devices", headers=bearer(token)).get_json()["devices"]
+    current = next(d for d in devices if d["current"])
+    registration = next(d for d in devices if not d["current"])
+    assert current["trusted"] is False
+
+    forbidden = client.post(f"{BASE}/devices/{registration['id']}/trust",
+                            headers=bearer(token))
+    assert forbidden.status_code == 403 and forbidden.get_json()["error"] == "forbidden"
+    trusted = client.post(f"{BASE}/devices/{current['id']}/trust", headers=bearer(token))
+    assert trusted.status_code == 200 and trusted.get_json()["trusted"] is True
+    assert trusted.get_json()["device_token"]
+    untrusted = client.delete(f"{BASE}/devices/{current['id']}/trust", headers=bearer(token))
+    assert untrusted.status_code == 200 and untrusted.get_json()["trusted"] is False
+
+    assert client.get(f"{BASE}/devices/nope", headers=bearer(token)).status_code == 404
+    assert client.delete(f"{BASE}/devices/00000000-0000-0000-0000-000000000000",
+                         headers=bearer(token)).status_code == 404
+    removed = client.delete(f"{BASE}/devices/{registration['id']}", headers=bearer(token))
+    assert removed.status_code == 200
+    left = client.get(f"{BASE}/devices", headers=bearer(token)).get_json()["devices"]
+    assert [d["id"] for d in left] == [current["id"]]
+
+
+# --- magic links, settings, authentication ---------------------------------------------------
+
+def test_a_magic_link_is_only_a_first_factor(client, secret, clock, query):
+    client.post(f"{BASE}/auth/magic-link/send", json={"email": EMAIL})
+    text = query(lambda s: s.scalars(select(OutboundMail.text)
+                                     .order_by(OutboundMail.created_at.desc())).first())
+    link_token = re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
+    answer = client.post(f"{BASE}/auth/magic-link/verify", json={"token": link_token})
+    body = answer.get_json()
+    assert answer.status_code == 200 and body["mfa_required"] is True and "tokens" not in body
+    done = client.post(f"{BASE}/auth/login/mfa",
+                       json={"mfa_token": body["mfa_token"], "code": clock.code(secret)})
+    assert done.status_code == 200
+    amr = query(lambda s: s.scalars(select(AuthSession)
+                                    .order_by(AuthSession.created_at.desc())).first().amr)
+    assert amr == ["otp"]  # a link and an app code: both one-time codes, one method
+
+
+def test_settings_tell_the_mfa_flags(client):
+    flags = client.get(f"{BASE}/auth/settings").get_json()["mfa"]
+    assert flags["totp"] is True and flags["email"] is True and flags["webauthn"] is True
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/auth/mfa/status"), ("POST", "/auth/mfa/setup"), ("POST", "/auth/mfa/enable"),
+    ("POST", "/auth/mfa/disable"), ("POST", "/auth/mfa/backup-codes"),
+    ("GET", "/auth/mfa/backup-codes/count"), ("POST", "/auth/mfa/preferred"),
+    ("POST", "/auth/mfa/email/enable"), ("POST", "/auth/mfa/email/disable"),
+    ("POST", "/auth/mfa/webauthn/register/begin"),
+    ("POST", "/auth/mfa/webauthn/register/finish"),
+    ("GET", "/auth/mfa/webauthn/credentials"), ("DELETE", "/auth/mfa/webauthn/credentials"),
+    ("POST", "/auth/mfa/trust-device"), ("POST", "/auth/mfa/revoke-trust"),
+    ("GET", "/devices"), ("GET", "/devices/x"), ("DELETE", "/devices/x"),
+    ("POST", "/devices/x/trust"), ("DELETE", "/devices/x/trust"),
+])
+def test_account_endpoints_need_a_token(client, method, path):
+    response = client.open(f"{BASE}{path}", method=method, json={"code": "123456",
+                                                                 "method": "totp"})
+    assert response.status_code == 401, response.get_json()
+    assert response.get_json()["error"] == "unauthenticated"
