@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.core.errors import MfaChallengeInvalid, TesseraError
+from app.core.errors import MfaAttemptsExceeded, MfaChallengeInvalid, TesseraError
 from app.core.mfa import login as mfa_login
 from app.core.mfa import recent_auth
 from app.core.mfa.login import CompletedLogin
@@ -28,7 +28,7 @@ bp = Blueprint("mfa", __name__)
 
 def _restart(error: TesseraError):
     """The pending login is over (expired, spent, finished): back to the sign-in page."""
-    settle(error)
+    settle(error)  # durable ones (the spent attempt) are kept
     session.pop(signin.PENDING_KEY, None)
     flash(error.message, "error")
     return redirect(url_for("auth.login")), 303
@@ -67,10 +67,10 @@ def challenge():
     except MfaChallengeInvalid as error:
         return _restart(error)
     except TesseraError as error:
-        status, headers = reject(form, error)
         left = error.details.get("attempts_left")
-        if left == 0:
-            return _restart(error)
+        if left == 0:  # that was the last attempt: the pending login is over
+            return _restart(MfaAttemptsExceeded())
+        status, headers = reject(form, error)
         if left is not None:
             form.form_errors.append(f"{left} attempt{'s' if left != 1 else ''} left.")
         return _page(pending, form, status, headers)
