@@ -15,6 +15,8 @@ Where the document is silent or unsafe:
 - Login returns the same user object as registration (a superset of the documented one).
 - reset-password sets the password and ends every session, but does not sign in (no token):
   a user with a second factor must still pass it at the next login.
+- The document has no MFA step, so a user with a second factor is refused at login (after
+  the right password) with 403 `mfa_required` in the envelope, and no token.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def error_body(status: int, code: str, message: str, field: str | None) -> dict:
 dialect = Dialect(
     id="apiauth", title="User Authentication API", default_mount="/api/auth",
     error_body=error_body,
+    # The document has no second-factor step: a user with MFA is refused, not let in.
+    errors={"mfa_required": (403, "mfa_required")},
     rate_limits={**{key: DEFAULT_AUTH_LIMITS[key] for key in ("register", "login")},
                  "forgot_password": "5 per hour", "reset_password": "10 per 15 minutes"},
 )

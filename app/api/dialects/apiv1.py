@@ -74,6 +74,7 @@ class RegisterBody(Body):
 class LoginBody(Body):
     email: str
     password: str
+    deviceToken: str | None = None  # a trusted device's token (verify-mfa rememberDevice)
 
 
 class RefreshBody(Body):
@@ -243,9 +244,10 @@ def register():
                response=SignInEnvelope, limit="login")
 def login():
     body = read_json(LoginBody)
-    issued = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info())
-    return ok("Login successful.", sign_in_out(issued))
+    result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
+                                       client=client_info(), allow_mfa=True,
+                                       device_token=body.deviceToken)
+    return apiv1_mfa.login_answer(result)
 
 
 @dialect.route("/logout", "POST", summary="Log out: end the refresh token's session",
@@ -429,3 +431,7 @@ def verify_sms_otp():
     body = read_json(SmsOtpBody)
     user = phone_verification.verify(body.phoneNumber, body.otp, client=client_info())
     return ok("Phone number verified.", user_out(user))
+
+
+# The MFA routes register on `dialect` too (kept apart for size).
+from app.api.dialects import apiv1_mfa  # noqa: E402

@@ -3,6 +3,8 @@
 Mounted at /eventchain/v1/auth by default: the document's own base, /v1/auth, is also
 modernauth's. Registration does not sign in (the document returns no token), and never
 grants `admin`: only the self-service roles `attendee` and `organizer` may be picked.
+A user with a second factor is refused at login (403 `mfa_required`): the document has no
+step to pass it.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ AUTH_CODES = {
     # is refused, not the caller's authentication).
     OneTimeTokenExpired: (400, "AUTH_003"),
     OneTimeTokenInvalid: (400, "AUTH_004"),
+    # The document has no second-factor step and no code for one: a user with MFA is
+    # refused with Tessera's own code rather than let in on a password alone.
+    "mfa_required": (403, "mfa_required"),
 }
 
 # Core names fields in its own spelling; the envelope uses the document's.

@@ -1,0 +1,203 @@
+"""apiv1's MFA endpoints, registered on the apiv1 Dialect object.
+
+Signing in: /login of a user with a second factor answers 200 with data
+`{"mfaRequired": true, "mfaToken", "methods", "preferredMethod", "expiresIn"}` and no
+tokens. `verify-totp` ({code, mfaToken}) and `verify-mfa` ({code, method, mfaToken}) finish
+that login and return what /login returns for everyone else; the pending login allows
+TESSERA_MFA_CHALLENGE_ATTEMPTS attempts within TESSERA_MFA_CHALLENGE_TTL seconds. With a
+bearer token and no mfaToken, both are a step-up check instead: the code re-authenticates
+the token's session (so a factor change may follow) and no new token is issued. Neither
+ever signs anyone in without the password first. `rememberDevice: true` returns a
+`deviceToken`; sent as `deviceToken` with a later /login it skips MFA on that device.
+
+Set-up needs a recent authentication: a login within TESSERA_MFA_RECENT_AUTH, or the
+account `password` (or a current second-factor `code`) in the set-up body.
+
+reset-user-mfa is an administrator's: the account is named by `userId` or `email` (the
+document shows no body; a reset of one's own MFA by a bare token is refused, since a
+stolen token must not be able to strip the second factor).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from app.api import mfa as api_mfa
+from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
+from app.api.dialects.apiv1 import FIELD_NAMES, dialect, ok, sign_in_out
+from app.core import api_logins
+from app.core.errors import ValidationError
+from app.core.mfa import factors, recovery_codes, totp, trusted_devices
+from app.core.mfa import status as mfa_status
+from app.core.mfa.login import PendingLogin
+
+FIELD_NAMES.update({"mfa_token": "mfaToken", "remember_device": "rememberDevice",
+                    "device_token": "deviceToken"})
+dialect.rate_limits.update({"mfa_login": "20 per 15 minutes"})
+
+Method = Literal["totp", "email", "recovery_code", "backup_code"]
+
+
+# --- schemas -------------------------------------------------------------------------------
+
+class SetupBody(Body):
+    method: Literal["totp"] = "totp"
+    password: str | None = None
+    code: str | None = None
+
+
+class EnableBody(Body):
+    code: str
+    password: str | None = None
+    revokeOtherSessions: bool = False  # noqa: N815 - the document's camelCase
+
+
+class DisableBody(Body):
+    code: str | None = None
+    password: str | None = None
+    revokeOtherSessions: bool = False  # noqa: N815
+
+
+class VerifyMfaBody(Body):
+    code: str
+    method: Method = "totp"
+    mfaToken: str | None = None  # noqa: N815
+    rememberDevice: bool = False  # noqa: N815
+
+
+class VerifyTotpBody(Body):
+    code: str
+    mfaToken: str | None = None  # noqa: N815
+    rememberDevice: bool = False  # noqa: N815
+
+
+class ResetUserMfaBody(Body):
+    userId: str | None = None  # noqa: N815
+    email: str | None = None
+    reason: str | None = None
+
+
+class Envelope(Reply):
+    message: str
+    status: int
+    data: dict | None = None
+
+
+# --- shaping ---------------------------------------------------------------------------------
+
+def mfa_required_out(pending: PendingLogin):
+    return ok("MFA verification required.", {
+        "mfaRequired": True, "mfaToken": pending.mfa_token, "methods": pending.methods,
+        "preferredMethod": pending.preferred, "expiresIn": pending.expires_in})
+
+
+def login_answer(result):
+    """/login's answer: tokens, or the MFA step."""
+    if isinstance(result, PendingLogin):
+        return mfa_required_out(result)
+    return ok("Login successful.", sign_in_out(result))
+
+
+def status_out(user) -> dict:
+    state = mfa_status.status(user)
+    return {"mfaEnabled": state.enabled, "methods": state.methods,
+            "preferredMethod": state.preferred, "backupCodesRemaining":
+            state.recovery_codes_remaining}
+
+
+def _core_method(method: str) -> str:
+    # "backup_code" is how people call what core calls a recovery code.
+    return factors.RECOVERY_CODE if method == "backup_code" else method
+
+
+def _verify(method: str, body):
+    """Finish a pending login (mfaToken), or with only a bearer token, step up."""
+    if body.mfaToken is None and bearer_token() is not None:
+        caller = principal()
+        if caller.session is None:
+            raise ValidationError("This token has no session to confirm.", field="mfaToken")
+        api_mfa.reauthenticate(caller, client=client_info(), code=body.code, method=method)
+        return ok("MFA verified.", {"verified": True, "method": method,
+                                    "authTime": caller.session.auth_time.isoformat()})
+    if body.mfaToken is None:
+        raise ValidationError("Send the mfaToken from /login.", field="mfaToken")
+    issued, device_token = api_logins.finish_mfa_login(
+        method=method, value=body.code, mfa_token=body.mfaToken, dialect=dialect.id,
+        client=client_info(), remember_device=body.rememberDevice)
+    data = sign_in_out(issued)
+    if device_token:
+        data |= {"deviceToken": device_token, "deviceTokenExpiresIn": trusted_devices.max_age()}
+    return ok("Login successful.", data)
+
+
+# --- views -----------------------------------------------------------------------------------
+
+@dialect.route("/mfa/setup", "POST", summary="Start TOTP set-up (secret, otpauth URL, QR)",
+               request=SetupBody, body_required=False, response=Envelope, auth=True)
+def mfa_setup():
+    caller = principal()
+    body = read_json(SetupBody, optional=True)
+    api_mfa.reauthenticate(caller, client=client_info(), password=body.password,
+                           code=body.code)
+    setup = totp.begin_setup(caller.user, session=caller.session, client=client_info())
+    return ok("Scan the QR code, then confirm with a code.", {
+        "method": "totp", "secret": setup.secret, "otpauthUrl": setup.uri,
+        "qrCode": setup.qr_png_data_url})
+
+
+@dialect.route("/mfa/enable", "POST", summary="Confirm TOTP set-up with a code",
+               request=EnableBody, response=Envelope, auth=True)
+def mfa_enable():
+    caller = principal()
+    body = read_json(EnableBody)
+    if body.password:
+        api_mfa.reauthenticate(caller, client=client_info(), password=body.password)
+    totp.enable(caller.user, body.code, session=caller.session, client=client_info())
+    codes = recovery_codes.first_set(caller.user, session=caller.session, client=client_info())
+    data = {"mfaEnabled": True, "backupCodes": codes}
+    ended = api_mfa.end_others_if(body.revokeOtherSessions, caller, client=client_info())
+    if ended is not None:
+        data["revokedSessions"] = ended
+    return ok("MFA enabled.", data)
+
+
+@dialect.route("/mfa/disable", "POST", summary="Turn TOTP off (a current code or the password)",
+               request=DisableBody, response=Envelope, auth=True)
+def mfa_disable():
+    caller = principal()
+    body = read_json(DisableBody)
+    totp.disable(caller.user, code=body.code, password=body.password, client=client_info())
+    api_mfa.end_others_if(body.revokeOtherSessions, caller, client=client_info())
+    return ok("MFA disabled.", status_out(caller.user))
+
+
+@dialect.route("/verify-mfa", "POST",
+               summary="Finish an MFA login (mfaToken), or step up a session (bearer)",
+               request=VerifyMfaBody, response=Envelope, limit="mfa_login")
+def verify_mfa():
+    body = read_json(VerifyMfaBody)
+    return _verify(_core_method(body.method), body)
+
+
+@dialect.route("/verify-totp", "POST",
+               summary="Finish an MFA login with a TOTP code (mfaToken), or step up (bearer)",
+               request=VerifyTotpBody, response=Envelope, limit="mfa_login")
+def verify_totp():
+    body = read_json(VerifyTotpBody)
+    return _verify(factors.TOTP, body)
+
+
+@dialect.route("/reset-user-mfa", "POST",
+               summary="Remove every second factor of an account (administrators; audited)",
+               request=ResetUserMfaBody, response=Envelope, auth=True)
+def reset_user_mfa():
+    caller = principal()
+    body = read_json(ResetUserMfaBody, optional=True)
+    if body.userId is not None and body.email is not None:
+        raise ValidationError("Send either userId or email, not both.", field="userId")
+    target = body.userId if body.userId is not None else body.email
+    if target is None:
+        raise ValidationError("Name the account by userId or email.", field="userId")
+    user = mfa_status.admin_reset_account(target, actor=caller.user, client=client_info(),
+                                          reason=body.reason)
+    return ok("MFA reset.", {"userId": str(user.id), **status_out(user)})

@@ -1,0 +1,198 @@
+"""apiv1's MFA over HTTP: set-up, enable, disable, login finished by verify-totp and
+verify-mfa, step-up with a bearer token, and the administrator's reset."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from app.models import AuditEvent, MfaChallenge
+from app.models.types import utcnow
+from tests.conftest import DEFAULT_PASSWORD
+from tests.test_api_apiv1 import BASE, assert_error, assert_ok, bearer, login, register
+
+EMAIL = "ada@example.com"
+
+
+@pytest.fixture
+def admin_tokens(app, client, make_user):
+    from app.core import accounts, rbac
+    from app.extensions import db
+    from app.models import Role
+
+    user = make_user(email="root@example.com")
+    with app.app_context():
+        if db.session.scalar(select(Role).where(Role.name == "admin")) is None:
+            db.session.add(Role(name="admin", description="Administrator", is_system=True))
+            db.session.flush()
+        rbac.assign_role(accounts.get_user(user["id"]), "admin")
+        db.session.commit()
+    return assert_ok(login(client, "root@example.com"))
+
+
+@pytest.fixture
+def tokens(client):
+    register(client)
+    return assert_ok(login(client))
+
+
+@pytest.fixture
+def enrolled(client, tokens, clock) -> dict:
+    setup = assert_ok(client.post(f"{BASE}/mfa/setup", headers=bearer(tokens),
+                                  json={"method": "totp"}))
+    assert setup["otpauthUrl"].startswith("otpauth://totp/")
+    assert setup["qrCode"].startswith("data:image/png;base64,")
+    enabled = assert_ok(client.post(f"{BASE}/mfa/enable", headers=bearer(tokens),
+                                    json={"code": clock.code(setup["secret"])}))
+    assert enabled["mfaEnabled"] is True and len(enabled["backupCodes"]) == 10
+    clock.advance(60)
+    return {"secret": setup["secret"], "codes": enabled["backupCodes"]}
+
+
+@pytest.fixture
+def secret(enrolled) -> str:
+    return enrolled["secret"]
+
+
+def pending(client) -> dict:
+    data = assert_ok(login(client))
+    assert data["mfaRequired"] is True and "accessToken" not in data
+    assert set(data) == {"mfaRequired", "mfaToken", "methods", "preferredMethod", "expiresIn"}
+    return data
+
+
+def test_login_of_an_mfa_user_issues_no_tokens_until_verify_totp(client, secret, clock):
+    challenge = pending(client)
+    done = assert_ok(client.post(f"{BASE}/verify-totp", json={
+        "mfaToken": challenge["mfaToken"], "code": clock.code(secret)}))
+    assert {"user", "accessToken", "refreshToken", "expiresIn"} <= set(done)
+    assert_ok(client.get(f"{BASE}/profile", headers=bearer(done)))
+
+
+def test_verify_totp_without_a_pending_login_signs_nobody_in(client, secret, clock):
+    missing = client.post(f"{BASE}/verify-totp", json={"code": clock.code(secret)})
+    assert_error(missing, 400, "validation", "mfaToken")
+    forged = client.post(f"{BASE}/verify-totp", json={"mfaToken": "forged",
+                                                      "code": clock.code(secret)})
+    assert_error(forged, 401, "mfa_challenge_invalid")
+
+
+def test_verify_mfa_finishes_a_login_with_a_backup_code(client, enrolled):
+    challenge = pending(client)
+    wrong = client.post(f"{BASE}/verify-mfa", json={"mfaToken": challenge["mfaToken"],
+                                                    "code": "aaaaa-bbbbb",
+                                                    "method": "backup_code"})
+    assert_error(wrong, 401, "mfa_invalid_code")
+    bad_method = client.post(f"{BASE}/verify-mfa", json={"mfaToken": challenge["mfaToken"],
+                                                         "code": "1", "method": "carrier"})
+    assert_error(bad_method, 400, "validation", "method")
+    done = assert_ok(client.post(f"{BASE}/verify-mfa", json={
+        "mfaToken": challenge["mfaToken"], "code": enrolled["codes"][0],
+        "method": "backup_code"}))
+    assert "accessToken" in done
+
+
+def test_five_wrong_codes_then_the_pending_login_is_dead(client, secret, clock):
+    challenge = pending(client)
+    for _ in range(5):
+        client.post(f"{BASE}/verify-totp", json={"mfaToken": challenge["mfaToken"],
+                                                 "code": "000000"})
+    dead = client.post(f"{BASE}/verify-totp", json={"mfaToken": challenge["mfaToken"],
+                                                    "code": clock.code(secret)})
+    assert dead.status_code in (401, 429) and "accessToken" not in dead.get_json()
+
+
+def test_an_expired_pending_login_is_refused(client, app, secret, clock):
+    from app.extensions import db
+
+    challenge = pending(client)
+    with app.app_context():
+        db.session.execute(update(MfaChallenge).values(expires_at=utcnow() - timedelta(1)))
+        db.session.commit()
+    response = client.post(f"{BASE}/verify-totp", json={"mfaToken": challenge["mfaToken"],
+                                                        "code": clock.code(secret)})
+    assert_error(response, 401, "mfa_challenge_expired")
+
+
+def test_a_pending_login_of_another_dialect_is_refused(client, secret, clock):
+    modern = client.post("/v1/auth/login", json={"email": EMAIL, "password": DEFAULT_PASSWORD})
+    response = client.post(f"{BASE}/verify-totp", json={
+        "mfaToken": modern.get_json()["mfa_token"], "code": clock.code(secret)})
+    assert_error(response, 401, "mfa_challenge_invalid")
+
+
+def test_verify_mfa_with_a_bearer_token_is_a_step_up(client, tokens, secret, clock):
+    stepped = assert_ok(client.post(f"{BASE}/verify-mfa", headers=bearer(tokens), json={
+        "code": clock.code(secret), "method": "totp"}))
+    assert stepped["verified"] is True and "accessToken" not in stepped
+    wrong = client.post(f"{BASE}/verify-mfa", headers=bearer(tokens),
+                        json={"code": "000000", "method": "totp"})
+    assert_error(wrong, 401, "mfa_invalid_code", "code")
+
+
+def test_remember_device_skips_mfa_next_time(client, secret, clock):
+    challenge = pending(client)
+    done = assert_ok(client.post(f"{BASE}/verify-mfa", json={
+        "mfaToken": challenge["mfaToken"], "code": clock.code(secret), "method": "totp",
+        "rememberDevice": True}))
+    again = assert_ok(client.post(f"{BASE}/login", json={
+        "email": EMAIL, "password": DEFAULT_PASSWORD, "deviceToken": done["deviceToken"]}))
+    assert "accessToken" in again
+    assert_ok(client.post(f"{BASE}/revoke-all-sessions", headers=bearer(again)))
+    pending(client)  # the device is no longer trusted
+
+
+def test_setup_bad_method_and_enable_without_code(client, tokens):
+    assert_error(client.post(f"{BASE}/mfa/setup", headers=bearer(tokens),
+                             json={"method": "sms"}), 400, "validation", "method")
+    assert_error(client.post(f"{BASE}/mfa/enable", headers=bearer(tokens), json={}),
+                 400, "validation", "code")
+
+
+def test_disable_with_a_code(client, tokens, secret, clock):
+    wrong = client.post(f"{BASE}/mfa/disable", headers=bearer(tokens), json={"code": "000000"})
+    assert_error(wrong, 401, "mfa_invalid_code", "code")
+    done = assert_ok(client.post(f"{BASE}/mfa/disable", headers=bearer(tokens),
+                                 json={"code": clock.code(secret)}))
+    assert done["mfaEnabled"] is False
+    assert "accessToken" in assert_ok(login(client))
+
+
+@pytest.mark.parametrize("path", ["/mfa/setup", "/mfa/enable", "/mfa/disable",
+                                  "/reset-user-mfa"])
+def test_mfa_endpoints_need_a_token(client, path):
+    assert_error(client.post(f"{BASE}{path}", json={"code": "123456"}), 401,
+                 "unauthenticated")
+
+
+# --- the administrator's reset -----------------------------------------------------------------
+
+def test_an_admin_resets_a_users_mfa_and_it_is_audited(client, admin_tokens, secret, query):
+    pending(client)  # MFA is on
+    done = assert_ok(client.post(f"{BASE}/reset-user-mfa", headers=bearer(admin_tokens),
+                                 json={"email": EMAIL, "reason": "lost phone"}))
+    assert done["mfaEnabled"] is False
+    assert "accessToken" in assert_ok(login(client))
+    events = query(lambda s: s.scalars(select(AuditEvent.details)
+                                       .where(AuditEvent.event == "mfa.admin_reset")).all())
+    assert len(events) == 1 and events[0]["reason"] == "lost phone"
+
+
+def test_a_non_admin_cannot_reset_mfa(client, tokens, make_user):
+    other = make_user(email="bob@example.com")
+    for body in ({"userId": other["id"]}, {"email": "nobody@example.com"}):
+        assert_error(client.post(f"{BASE}/reset-user-mfa", headers=bearer(tokens), json=body),
+                     403, "forbidden")
+
+
+@pytest.mark.parametrize("body, status, field", [
+    ({}, 400, "userId"),
+    ({"userId": "00000000-0000-0000-0000-000000000000"}, 404, "userId"),
+    ({"userId": "x", "email": "a@example.com"}, 400, "userId"),
+    ({"userId": 5}, 400, "userId"),
+])
+def test_reset_user_mfa_bad_input(client, admin_tokens, body, status, field):
+    response = client.post(f"{BASE}/reset-user-mfa", headers=bearer(admin_tokens), json=body)
+    assert_error(response, status, field=field)
