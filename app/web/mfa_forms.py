@@ -3,6 +3,7 @@ and shape input; core decides what a valid code, name or method is."""
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.web.forms import PASSWORD_MAX
@@ -29,8 +30,8 @@ class ReauthForm(FlaskForm):
     """Confirm it is you: the password, or a code from a second factor."""
 
     password = PasswordField("Password", validators=[Optional(), Length(max=PASSWORD_MAX)])
-    method = SelectField("Or use", choices=[("totp", METHOD_LABELS["totp"]),
-                                            ("recovery_code", METHOD_LABELS["recovery_code"])],
+    method = SelectField("Or use", choices=[SelectChoice(m, METHOD_LABELS[m])
+                                            for m in ("totp", "recovery_code")],
                          validate_choice=False)
     code = StringField("Code", validators=[Optional(), Length(max=CODE_MAX)])
 

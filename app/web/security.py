@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
 
 from app.core import sessions
 from app.core.errors import ReauthenticationRequired, TesseraError
@@ -70,7 +71,7 @@ def overview():
     mfa = status.status(user)
     preferable = [m for m in status.PREFERABLE if m in mfa.methods]
     preferred_form = PreferredMethodForm(method=mfa.preferred)
-    preferred_form.method.choices = [(m, METHOD_LABELS[m]) for m in preferable]
+    preferred_form.method.choices = [SelectChoice(m, METHOD_LABELS[m]) for m in preferable]
     return render_template(
         "security/overview.html", mfa=mfa, labels=METHOD_LABELS,
         passkeys=passkeys.list_credentials(user), devices=trusted_devices.list_for_user(user),
