@@ -18,7 +18,8 @@ Where the document is silent or unsafe:
   optional (absent: the role holds everywhere).
 - `GET /users/me/permissions` also takes an optional `application_id` query parameter.
 - `PUT /users/me` accepts username, first_name, last_name and phone; any other field is 400.
-- The MFA endpoints (`/auth/mfa/*`) are not built yet.
+- A user with MFA: /auth/login answers `{"mfa_required": true, "mfa_token", ...}` and
+  `/auth/mfa/verify` finishes it (see cosmicsync_mfa).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class LoginBody(Body):
     email: str
     password: str
     application_id: str
+    device_token: str | None = None  # a trusted device's (see cosmicsync_mfa)
 
 
 class ProfileBody(Body):
@@ -164,9 +166,10 @@ def login():
     body = read_json(LoginBody)
     app_data.application(body.application_id)
     # The document hands out no refresh token (it refreshes with the access token).
-    issued = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info(), with_refresh_token=False)
-    return token_out(issued)
+    result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
+                                       client=client_info(), with_refresh_token=False,
+                                       allow_mfa=True, device_token=body.device_token)
+    return cosmicsync_mfa.login_answer(result)
 
 
 @dialect.route("/auth/refresh", "POST", summary="Refresh an expired JWT (Bearer)",
@@ -228,3 +231,7 @@ def permissions():
     query = read_query(PermissionQuery)
     return {"permitted": rbac.check_permission(caller.user, query.action, query.resource,
                                                application_id=query.application_id)}
+
+
+# The MFA routes register on `dialect` too (kept apart for size).
+from app.api.dialects import cosmicsync_mfa  # noqa: E402

@@ -64,6 +64,12 @@ def is_enabled(user: User) -> bool:
     return factor is not None and factor.confirmed_at is not None
 
 
+def setup_pending(user: User) -> bool:
+    """True between begin_setup and the first valid code (enable)."""
+    factor = _factor(user)
+    return factor is not None and factor.confirmed_at is None
+
+
 def begin_setup(user: User, *, session: AuthSession | None,
                 client: ClientInfo | None = None) -> TotpSetup:
     """Create (or replace) an unconfirmed secret and return what the user scans.
