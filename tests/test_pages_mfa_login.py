@@ -202,13 +202,17 @@ def remembered_login(app, client, person, secret, clock):
 
 
 def test_a_remembered_device_skips_the_second_factor_with_one_factor_acr(
-        app, client, person, secret, clock):
+        app, client, person, secret, clock, query):
     remembered_login(app, client, person, secret, clock)
+    trusted_in = newest_session(app, person).id
+    assert query(lambda s: s.scalar(select(TrustedDevice)).session_id) == trusted_in
     post_form(client, "/logout", {})
     response = password_step(client, person["email"])
     assert response.headers["Location"] == "/account"
     session = newest_session(app, person)
     assert session.amr == ["pwd"] and session.acr == acr.ONE_FACTOR
+    # The device remembers the newest session signed in on it.
+    assert query(lambda s: s.scalar(select(TrustedDevice)).session_id) == session.id
     # Another browser (no cookie) is still asked.
     assert password_step(app.test_client(), person["email"]).headers["Location"] == "/mfa"
 

@@ -87,7 +87,8 @@ def finish(done: CompletedLogin):
         current.acr = acr_levels.MFA
         session.pop(signin.PENDING_KEY, None)
     else:
-        signin.sign_in(done.user, amr=done.amr, acr=acr_levels.MFA)
+        signin.sign_in(done.user, amr=done.amr, acr=acr_levels.MFA,
+                       device_token=done.trusted_device_token)
     target = safe_next(context.get("next")) or url_for("account.profile")
     return signin.remember_device(redirect(target, 303), done.trusted_device_token)
 

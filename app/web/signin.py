@@ -22,8 +22,11 @@ from app.web.client import client_info
 PENDING_KEY = "mfa_pending"
 
 
-def sign_in(user, *, amr: list[str], acr: str | None = None) -> None:
-    """Start a fresh session (a new id on every login) and drop any previous one."""
+def sign_in(user, *, amr: list[str], acr: str | None = None,
+            device_token: str | None = None) -> None:
+    """Start a fresh session (a new id on every login) and drop any previous one.
+    device_token: the trusted-device cookie this login came with or earned, so the device
+    list can say which session runs on it."""
     client = client_info()
     previous = session_cookie.current_session()
     if previous is not None:
@@ -37,6 +40,9 @@ def sign_in(user, *, amr: list[str], acr: str | None = None) -> None:
     if parked:
         session[interaction.BROWSER_KEY] = parked
     session_cookie.remember(auth_session, secret)
+    device = trusted_devices.verify(user, device_token) if device_token else None
+    if device is not None:
+        trusted_devices.attach(device, auth_session)
 
 
 def after_first_factor(user, *, amr: list[str], next_url: str | None) -> Response:
@@ -46,7 +52,7 @@ def after_first_factor(user, *, amr: list[str], next_url: str | None) -> Respons
         trusted_device_token=request.cookies.get(trusted_devices.COOKIE_NAME),
         context={"next": next_url})
     if pending is None:
-        sign_in(user, amr=amr)
+        sign_in(user, amr=amr, device_token=request.cookies.get(trusted_devices.COOKIE_NAME))
         return redirect(next_url or url_for("account.profile"))
     session[PENDING_KEY] = pending.mfa_token
     return redirect(url_for("mfa.challenge"))
