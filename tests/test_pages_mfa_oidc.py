@@ -3,6 +3,7 @@ the ID token, and acr_values asking for MFA (step-up, unmet requirements, prompt
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -136,3 +137,22 @@ def test_acr_values_naming_both_levels_accept_one_factor(client, rp, person):
     _, challenge = pkce_pair()
     location = start(client, rp, challenge, acr_values=f"{acr.MFA} {acr.ONE_FACTOR}")
     assert location.startswith(REDIRECT_URI + "?code=")
+
+
+@pytest.mark.parametrize("acr_claim, forced", [
+    ({"essential": True, "values": [acr.MFA]}, True),
+    ({"essential": True, "value": acr.MFA}, True),
+    ({"essential": False, "values": [acr.MFA]}, False),
+    ({"values": [acr.MFA]}, False),
+    ({"essential": True, "values": [acr.MFA, acr.ONE_FACTOR]}, False),
+])
+def test_an_essential_acr_claim_for_mfa_forces_it_like_acr_values(client, rp, person,
+                                                                   acr_claim, forced):
+    login(client, person["email"])
+    _, challenge = pkce_pair()
+    claims = json.dumps({"id_token": {"acr": acr_claim}})
+    callback = callback_params(start(client, rp, challenge, claims=claims))
+    if forced:
+        assert callback["error"] == "unmet_authentication_requirements"
+    else:
+        assert "code" in callback

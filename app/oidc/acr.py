@@ -29,10 +29,18 @@ def for_login(amr: list[str], *, second_factor: bool = False) -> str:
     return ONE_FACTOR
 
 
-def requires_mfa(acr_values: list[str]) -> bool:
-    """Does the request insist on the MFA level? Only when MFA is the one level it names:
-    a request listing both accepts one factor (acr_values are in order of preference)."""
-    return MFA in acr_values and ONE_FACTOR not in acr_values
+def requires_mfa(acr_values: list[str], claims: dict | None = None) -> bool:
+    """Does the request insist on the MFA level? Through acr_values, or an essential `acr`
+    claim (OIDC Core §5.5.1.1), and only when MFA is the one level it names: a request
+    listing both accepts one factor (they are in order of preference)."""
+    if MFA in acr_values and ONE_FACTOR not in acr_values:
+        return True
+    wanted = ((claims or {}).get("id_token") or {}).get("acr")
+    if not isinstance(wanted, dict) or wanted.get("essential") is not True:
+        return False
+    values = wanted.get("values") if isinstance(wanted.get("values"), list) else [
+        wanted.get("value")]
+    return MFA in values and ONE_FACTOR not in values
 
 
 def has_mfa(acr: str | None) -> bool:

@@ -82,7 +82,8 @@ def _decide(auth_request: AuthorizationRequest, pending):
         return _send_to(auth_request, pending, "auth.login", reauth=session is not None,
                         login_hint=auth_request.login_hint)
 
-    if acr.requires_mfa(auth_request.acr_values) and not acr.has_mfa(session.acr):
+    if (acr.requires_mfa(auth_request.acr_values, auth_request.claims)
+            and not acr.has_mfa(session.acr)):
         # The application insists on a second factor this session has not passed.
         if not mfa_status.is_enabled(session.user):
             raise RedirectError("unmet_authentication_requirements",
