@@ -205,3 +205,38 @@ def test_another_person_s_passkey_is_a_spent_attempt(app, client, person, make_u
     assert response.status_code == 400
     assert response.get_json()["error"] in ("passkey_invalid", "passkey_challenge_invalid")
     assert not signed_in(client)
+
+
+# --- confirming it is you with a passkey ---------------------------------------------------
+
+def test_a_passkey_confirms_an_old_session_and_returns_to_the_page(app, client, person):
+    authenticator, _ = enrol_passkey(app, person)
+    csrf = meta_csrf(client)
+    options = post_json(client, "/webauthn/login/begin", csrf=csrf).get_json()
+    post_json(client, "/webauthn/login/finish", {"credential": authenticator.get(options)},
+              csrf=csrf)
+    age_sessions(app, person)
+    path = "/account/security/confirm?next=/account/security/totp"
+    html = client.get(path).get_data(as_text=True)
+    assert "Confirm with a passkey" in html
+    csrf = meta_csrf(client, path)
+    options = post_json(client, "/webauthn/reauth/begin", csrf=csrf).get_json()
+    response = post_json(client, "/webauthn/reauth/finish",
+                         {"credential": authenticator.get(options),
+                          "next": "/account/security/totp"}, csrf=csrf)
+    assert response.status_code == 200
+    assert response.get_json() == {"redirect": "/account/security/totp"}
+    assert client.get("/account/security/totp").status_code == 200  # recent again
+    assert "hwk" in newest_session(app, person).amr
+
+
+def test_passkey_confirmation_refuses_without_a_passkey_or_with_a_bad_one(app, client,
+                                                                          person):
+    login(client, person["email"])
+    csrf = meta_csrf(client, "/account/security")
+    begin = post_json(client, "/webauthn/reauth/begin", csrf=csrf)
+    assert begin.status_code == 400 and begin.get_json()["error"] == "mfa_not_enabled"
+    bad = post_json(client, "/webauthn/reauth/finish", {"credential": {"id": "x"}},
+                    csrf=csrf)
+    assert bad.status_code == 400
+    assert post_json(client, "/webauthn/reauth/finish", {}).status_code == 400  # no CSRF

@@ -19,7 +19,7 @@ from app.core.errors import (
     ValidationError,
 )
 from app.core.mfa import login as mfa_login
-from app.core.mfa import passkeys
+from app.core.mfa import passkeys, recent_auth
 from app.oidc import acr as acr_levels
 from app.web import session_cookie, signin
 from app.web.client import client_info
@@ -83,6 +83,30 @@ def register_finish():
         return _error(error)
     flash(f"Passkey “{row.name}” added.", "success")
     return _ok(url_for("security.overview"))
+
+
+# --- confirming it is you with a passkey (/account/security/confirm) -----------------------
+
+@bp.post("/reauth/begin")
+@login_required
+def reauth_begin():
+    try:
+        return jsonify(passkeys.authentication_options(current_user))
+    except TesseraError as error:
+        return _error(error)
+
+
+@bp.post("/reauth/finish")
+@login_required
+def reauth_finish():
+    try:
+        body = _body()
+        recent_auth.confirm_factor(session_cookie.current_session(), "webauthn",
+                                   body.get("credential"), client=client_info())
+    except TesseraError as error:
+        return _error(error)
+    next_url = safe_next(body.get("next") if isinstance(body.get("next"), str) else None)
+    return _ok(next_url or url_for("security.overview"))
 
 
 # --- signing in with a passkey alone (/login) ----------------------------------------------

@@ -101,7 +101,8 @@ def confirm():
                 else:
                     form.form_errors.append("Enter your password or a code.")
                     return render_template("security/confirm.html", form=form,
-                                           next_url=next_url), 400
+                                           next_url=next_url,
+                                           mfa=status.status(current_user)), 400
             except TesseraError as error:
                 status_code, headers = reject(form, error)
             else:
