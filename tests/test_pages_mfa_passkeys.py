@@ -64,10 +64,14 @@ def test_every_ceremony_endpoint_refuses_a_request_without_the_csrf_header(clien
     assert wrong.status_code == 400 and wrong.get_json()["error"] == "csrf_failed"
 
 
-def test_registration_needs_a_signed_in_person(client):
+@pytest.mark.parametrize("path", ["/webauthn/register/begin", "/webauthn/register/finish",
+                                  "/webauthn/reauth/begin", "/webauthn/reauth/finish"])
+def test_account_ceremonies_need_a_signed_in_person(client, path):
     csrf = meta_csrf(client)
-    response = post_json(client, "/webauthn/register/begin", csrf=csrf)
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    response = post_json(client, path, csrf=csrf)
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthenticated"
+    assert response.get_json()["redirect"] == "/login"
 
 
 def test_registration_on_an_old_session_points_to_the_confirm_prompt(app, client, person):

@@ -9,8 +9,10 @@ move on (re-authentication needed, the pending login is over).
 
 from __future__ import annotations
 
+import functools
+
 from flask import Blueprint, flash, jsonify, request, session, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app.core.errors import (
     MfaChallengeInvalid,
@@ -51,6 +53,18 @@ def _ok(redirect_to: str):
     return jsonify({"redirect": redirect_to})
 
 
+def signed_in_only(view):
+    """flask-login's login_required answers with a redirect to an HTML page, which a fetch
+    cannot use: here a stranger gets 401 JSON naming the sign-in page."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return jsonify({"error": "unauthenticated", "message": "Sign in first.",
+                            "redirect": url_for("auth.login")}), 401
+        return view(*args, **kwargs)
+    return wrapper
+
+
 # --- adding a passkey on /account/security -------------------------------------------------
 
 def _reauth_url() -> str:
@@ -58,7 +72,7 @@ def _reauth_url() -> str:
 
 
 @bp.post("/register/begin")
-@login_required
+@signed_in_only
 def register_begin():
     try:
         return jsonify(passkeys.registration_options(
@@ -70,7 +84,7 @@ def register_begin():
 
 
 @bp.post("/register/finish")
-@login_required
+@signed_in_only
 def register_finish():
     try:
         body = _body()
@@ -88,7 +102,7 @@ def register_finish():
 # --- confirming it is you with a passkey (/account/security/confirm) -----------------------
 
 @bp.post("/reauth/begin")
-@login_required
+@signed_in_only
 def reauth_begin():
     try:
         return jsonify(passkeys.authentication_options(current_user))
@@ -97,7 +111,7 @@ def reauth_begin():
 
 
 @bp.post("/reauth/finish")
-@login_required
+@signed_in_only
 def reauth_finish():
     try:
         body = _body()
