@@ -472,6 +472,8 @@ def test_openapi_lists_every_route(client):
         ("POST", "/verify-email"), ("POST", "/resend-verification"),
         ("POST", "/forgot-password"), ("POST", "/reset-password"), ("POST", "/otp/send"),
         ("POST", "/verify-email-otp"), ("POST", "/verify-sms-otp"),
+        ("POST", "/mfa/setup"), ("POST", "/mfa/enable"), ("POST", "/mfa/disable"),
+        ("POST", "/verify-mfa"), ("POST", "/verify-totp"), ("POST", "/reset-user-mfa"),
     }
     assert operations == {(method, BASE + path) for method, path in expected}
     schemas = document["components"]["schemas"]

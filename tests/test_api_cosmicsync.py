@@ -490,10 +490,6 @@ def test_unknown_paths_and_wrong_methods_answer_in_the_envelope(client):
     assert wrong.status_code == 405 and set(wrong.get_json()) == {"error", "message"}
 
 
-def test_the_mfa_endpoints_are_not_built_yet(client, token):
-    assert client.post("/auth/mfa/enable", headers=bearer(token)).status_code == 404
-
-
 def test_logout_elsewhere_makes_the_token_fail_at_once(app, client, token):
     with app.app_context():
         api_logins.revoke_all_sessions(api_logins.authenticate(token).user,
@@ -511,7 +507,8 @@ def test_openapi_lists_every_route(client):
         ("POST", "/auth/register"), ("POST", "/auth/login"), ("POST", "/auth/refresh"),
         ("GET", "/users/me"), ("PUT", "/users/me"), ("POST", "/users/me/data"),
         ("GET", "/users/me/data/{key}"), ("POST", "/users/{user_id}/roles"),
-        ("GET", "/users/me/permissions"),
+        ("GET", "/users/me/permissions"), ("POST", "/auth/mfa/enable"),
+        ("POST", "/auth/mfa/verify"),
     }
     assert document["paths"]["/auth/register"]["post"]["responses"]["201"]
 

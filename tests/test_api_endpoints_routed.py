@@ -30,7 +30,8 @@ BASES = {
     "modernauth": ("/v1", "/v1"),
 }
 
-# What is built so far (issues 4 and 5), written as endpoints.tsv writes them (documented paths).
+# What is built so far (issues 4 and 5, and MFA), written as endpoints.tsv writes them
+# (documented paths).
 IN_SCOPE = """
 cosmicsync POST /auth/register
 cosmicsync POST /auth/login
@@ -95,6 +96,40 @@ modernauth POST /v1/auth/forgot-password
 modernauth POST /v1/auth/reset-password
 modernauth POST /v1/auth/magic-link/send
 modernauth POST /v1/auth/magic-link/verify
+cosmicsync POST /auth/mfa/enable
+cosmicsync POST /auth/mfa/verify
+apiv1 POST /api/v1/auth/mfa/setup
+apiv1 POST /api/v1/auth/mfa/enable
+apiv1 POST /api/v1/auth/mfa/disable
+apiv1 POST /api/v1/auth/verify-mfa
+apiv1 POST /api/v1/auth/verify-totp
+apiv1 POST /api/v1/auth/reset-user-mfa
+modernauth POST /v1/auth/login/mfa
+modernauth GET /v1/auth/mfa/status
+modernauth POST /v1/auth/mfa/setup
+modernauth POST /v1/auth/mfa/enable
+modernauth POST /v1/auth/mfa/disable
+modernauth POST /v1/auth/mfa/backup-codes
+modernauth GET /v1/auth/mfa/backup-codes/count
+modernauth POST /v1/auth/mfa/preferred
+modernauth POST /v1/auth/login/mfa/backup
+modernauth POST /v1/auth/mfa/email/enable
+modernauth POST /v1/auth/mfa/email/disable
+modernauth POST /v1/auth/login/mfa/email/send
+modernauth POST /v1/auth/login/mfa/email
+modernauth POST /v1/auth/mfa/webauthn/register/begin
+modernauth POST /v1/auth/mfa/webauthn/register/finish
+modernauth GET /v1/auth/mfa/webauthn/credentials
+modernauth DELETE /v1/auth/mfa/webauthn/credentials
+modernauth POST /v1/auth/login/mfa/webauthn/begin
+modernauth POST /v1/auth/login/mfa/webauthn/finish
+modernauth POST /v1/auth/mfa/trust-device
+modernauth POST /v1/auth/mfa/revoke-trust
+modernauth GET /v1/devices
+modernauth GET /v1/devices/{id}
+modernauth DELETE /v1/devices/{id}
+modernauth POST /v1/devices/{id}/trust
+modernauth DELETE /v1/devices/{id}/trust
 """
 
 # {id}, <id>, <int:id> and :id all name one path segment.

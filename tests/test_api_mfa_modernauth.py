@@ -500,3 +500,27 @@ def test_account_endpoints_need_a_token(client, method, path):
                                                                  "method": "totp"})
     assert response.status_code == 401, response.get_json()
     assert response.get_json()["error"] == "unauthenticated"
+
+
+def test_openapi_lists_the_mfa_and_device_routes(client):
+    document = client.get("/openapi/modernauth.json").get_json()
+    listed = {(method.upper(), path) for path, ops in document["paths"].items() for method in ops}
+    expected = {
+        ("POST", "/auth/login/mfa"), ("POST", "/auth/login/mfa/backup"),
+        ("POST", "/auth/login/mfa/email/send"), ("POST", "/auth/login/mfa/email"),
+        ("POST", "/auth/login/mfa/webauthn/begin"), ("POST", "/auth/login/mfa/webauthn/finish"),
+        ("GET", "/auth/mfa/status"), ("POST", "/auth/mfa/setup"), ("POST", "/auth/mfa/enable"),
+        ("POST", "/auth/mfa/disable"), ("POST", "/auth/mfa/backup-codes"),
+        ("GET", "/auth/mfa/backup-codes/count"), ("POST", "/auth/mfa/preferred"),
+        ("POST", "/auth/mfa/email/enable"), ("POST", "/auth/mfa/email/disable"),
+        ("POST", "/auth/mfa/webauthn/register/begin"),
+        ("POST", "/auth/mfa/webauthn/register/finish"),
+        ("GET", "/auth/mfa/webauthn/credentials"), ("DELETE", "/auth/mfa/webauthn/credentials"),
+        ("POST", "/auth/mfa/trust-device"), ("POST", "/auth/mfa/revoke-trust"),
+        ("GET", "/devices"), ("GET", "/devices/{device_id}"), ("DELETE", "/devices/{device_id}"),
+        ("POST", "/devices/{device_id}/trust"), ("DELETE", "/devices/{device_id}/trust"),
+    }
+    assert {(method, BASE + path) for method, path in expected} <= listed
+    status = document["paths"][f"{BASE}/auth/mfa/status"]["get"]
+    assert status["security"] == [{"bearer": []}]
+    assert "429" in document["paths"][f"{BASE}/auth/login/mfa"]["post"]["responses"]
