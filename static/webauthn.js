@@ -1,7 +1,8 @@
 // The WebAuthn ceremonies of the hosted pages. A button carries what it needs:
 //   data-webauthn="register" | "authenticate"   which browser call to make
 //   data-begin / data-finish                     the JSON endpoints (same origin)
-//   data-name-input / data-remember-input        ids of inputs whose values ride along
+//   data-name-input / data-remember-input /
+//   data-end-others-input                        ids of inputs whose values ride along
 //   data-next                                    where to go when the server does not say
 // The options and the credential travel as JSON in the shapes of
 // PublicKeyCredential.parseCreationOptionsFromJSON / parseRequestOptionsFromJSON and
@@ -63,6 +64,7 @@
         credential: credential.toJSON(),
         name: inputValue(button.dataset.nameInput, false),
         remember: inputValue(button.dataset.rememberInput, true),
+        end_others: inputValue(button.dataset.endOthersInput, true),
         next: button.dataset.next || null,
       });
     });

@@ -244,3 +244,18 @@ def test_passkey_confirmation_refuses_without_a_passkey_or_with_a_bad_one(app, c
                     csrf=csrf)
     assert bad.status_code == 400
     assert post_json(client, "/webauthn/reauth/finish", {}).status_code == 400  # no CSRF
+
+
+def test_adding_a_passkey_can_sign_out_the_other_sessions(app, client, person):
+    other = app.test_client()
+    login(other, person["email"])
+    login(client, person["email"])
+    csrf = meta_csrf(client, "/account/security")
+    options = post_json(client, "/webauthn/register/begin", csrf=csrf).get_json()
+    done = post_json(client, "/webauthn/register/finish",
+                     {"credential": SoftwareAuthenticator().create(options),
+                      "end_others": True}, csrf=csrf)
+    assert done.status_code == 200
+    assert "Signed out 1 other session." in client.get("/account/security").get_data(
+        as_text=True)
+    assert other.get("/account").status_code == 302

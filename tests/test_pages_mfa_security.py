@@ -274,3 +274,15 @@ def test_the_confirm_prompt_only_returns_to_local_pages(client, person):
 def test_totp_codes_from_the_page_secret_work_with_pyotp(client, person, clock):
     secret = SECRET_ON_PAGE.search(page(client, "/account/security/totp")).group(1)
     assert pyotp.TOTP(secret).at(clock.now) == clock.code(secret)
+
+
+def test_turning_on_totp_can_sign_out_the_other_sessions(app, client, person, clock):
+    other = app.test_client()
+    login(other, person["email"])
+    secret = SECRET_ON_PAGE.search(page(client, "/account/security/totp")).group(1)
+    done = post_form(client, "/account/security/totp",
+                     {"code": clock.code(secret), "end_others": "y"})
+    assert done.status_code == 200
+    assert "Signed out 1 other session." in done.get_data(as_text=True)
+    assert other.get("/account").status_code == 302
+    assert client.get("/account").status_code == 200

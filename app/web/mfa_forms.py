@@ -38,6 +38,7 @@ class ReauthForm(FlaskForm):
 
 class TotpEnableForm(FlaskForm):
     code = StringField("Code from the app", validators=[DataRequired(), Length(max=CODE_MAX)])
+    end_others = BooleanField("Sign out my other sessions")
 
 
 class TotpDisableForm(FlaskForm):

@@ -28,6 +28,7 @@ from app.web.client import client_info
 from app.web.errors import settle
 from app.web.mfa_login import finish as finish_challenge
 from app.web.navigation import safe_next
+from app.web.security import end_other_sessions
 
 bp = Blueprint("passkey_api", __name__, url_prefix="/webauthn")
 
@@ -95,7 +96,8 @@ def register_finish():
         return _error(error, _reauth_url())
     except TesseraError as error:
         return _error(error)
-    flash(f"Passkey “{row.name}” added.", "success")
+    ended = end_other_sessions(current_user) if body.get("end_others") is True else ""
+    flash(f"Passkey “{row.name}” added.{ended}", "success")
     return _ok(url_for("security.overview"))
 
 

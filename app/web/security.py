@@ -55,6 +55,13 @@ def _back(message: str | None = None, category: str = "success"):
     return redirect(url_for("security.overview"), 303)
 
 
+def end_other_sessions(user) -> str:
+    """After a factor change, on request: every other session of the person ends."""
+    count = sessions.end_all_sessions(user, reason="factor_changed", client=client_info(),
+                                      except_session_id=_session().id)
+    return f" Signed out {count} other session{'s' if count != 1 else ''}."
+
+
 def _failed(error: TesseraError):
     """A POST action's core error: re-authenticate first, or say why on the page."""
     if isinstance(error, ReauthenticationRequired):
@@ -145,11 +152,12 @@ def totp_setup():
             except TesseraError as error:
                 status_code, headers = reject(form, error)
             else:
+                ended = end_other_sessions(current_user) if form.end_others.data else ""
                 if codes:
                     flash("Authenticator app set up. Keep these recovery codes somewhere "
-                          "safe.", "success")
+                          "safe." + ended, "success")
                     return render_template("security/recovery_codes.html", codes=codes)
-                return _back("Authenticator app set up.")
+                return _back("Authenticator app set up." + ended)
     return render_template("security/totp.html", form=form, setup=setup,
                            restart_form=ConfirmForm(prefix="restart")), status_code, headers
 
