@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.models import WebAuthnCredential
 from app.oidc import acr
 from tests.browser.test_oidc_code_flow import RelyingParty
+from tests.mfa_pages import age_sessions
 
 pytestmark = pytest.mark.browser
 
@@ -133,3 +134,22 @@ def test_a_passkey_as_the_second_factor_after_the_password(page: Page, person):
     expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
     page.get_by_role("button", name="Use a passkey").click()
     expect(page).to_have_url(re.compile(r"/account$"))
+
+
+def test_an_old_session_confirms_the_password_first_and_comes_back_to_add_the_passkey(
+        app, page: Page, person):
+    add_virtual_authenticator(page)
+    sign_in_with_password(page, person["email"], person["password"])
+    expect(page).to_have_url(re.compile(r"/account$"))
+    age_sessions(app, person)
+    page.goto("/account/security")
+    page.get_by_role("button", name="Add a passkey").click()
+    expect(page).to_have_url(re.compile(r"/account/security/confirm\?next="))
+    expect(page.get_by_role("heading", name="Confirm it is you")).to_be_visible()
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page.get_by_text("The current password is incorrect.")).to_be_visible()
+    page.get_by_label("Password", exact=True).fill(person["password"])
+    page.get_by_role("button", name="Confirm", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/account/security$"))
+    enrol_passkey(page, "After confirming")
