@@ -106,6 +106,8 @@ def configure_blueprints(app: Flask) -> None:
                       discovery.bp, authorize.bp, endpoints.bp, userinfo.bp, logout.bp, openapi.bp,
                       mail_pages.bp, mfa_login.bp, passkey_api.bp, security.bp):
         app.register_blueprint(blueprint)
+    # Each passkey ceremony's begin writes a challenge row, signed in or not: bound them per IP.
+    app.extensions["tessera.limiter"].limit(passkey_api.RATE_LIMIT)(passkey_api.bp)
     registry.register(app)
     errors.register(app)
 

@@ -259,3 +259,12 @@ def test_adding_a_passkey_can_sign_out_the_other_sessions(app, client, person):
     assert "Signed out 1 other session." in client.get("/account/security").get_data(
         as_text=True)
     assert other.get("/account").status_code == 302
+
+
+def test_ceremonies_are_rate_limited_per_address(client):
+    csrf = meta_csrf(client)
+    answers = [post_json(client, "/webauthn/login/begin", csrf=csrf).status_code
+               for _ in range(61)]
+    assert answers[:60] == [200] * 60 and answers[60] == 429
+    limited = post_json(client, "/webauthn/login/begin", csrf=csrf)
+    assert limited.status_code == 429 and limited.is_json

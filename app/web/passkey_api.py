@@ -31,6 +31,7 @@ from app.web.navigation import safe_next
 from app.web.security import end_other_sessions
 
 bp = Blueprint("passkey_api", __name__, url_prefix="/webauthn")
+RATE_LIMIT = "60 per minute"  # per IP, over all of /webauthn (applied in create_app)
 
 
 def _body() -> dict:
