@@ -196,3 +196,48 @@ def test_a_non_admin_cannot_reset_mfa(client, tokens, make_user):
 def test_reset_user_mfa_bad_input(client, admin_tokens, body, status, field):
     response = client.post(f"{BASE}/reset-user-mfa", headers=bearer(admin_tokens), json=body)
     assert_error(response, status, field=field)
+
+
+# --- email codes as the second factor -------------------------------------------------------
+
+def turn_on_email_codes(app):
+    """Through core, as /account/security does (apiv1 documents no switch for it)."""
+    from app.core import accounts, sessions
+    from app.core.context import ClientInfo
+    from app.core.mfa import email_codes
+    from app.extensions import db
+
+    with app.app_context():
+        user = accounts.find_by_email(EMAIL)
+        user.email_verified = True
+        session, _ = sessions.start_session(user, client=ClientInfo(), amr=["pwd"])
+        email_codes.enable(user, session=session)
+        db.session.commit()
+
+
+def mailed_code(query) -> str:
+    import re
+
+    from app.models import OutboundMail
+
+    text = query(lambda s: s.scalars(select(OutboundMail.text)
+                                     .where(OutboundMail.purpose == "mfa_code")
+                                     .order_by(OutboundMail.created_at.desc())).first())
+    return re.search(r"\b(\d{6})\b", text).group(1)
+
+
+def test_an_email_code_finishes_the_login(app, client, tokens, query):
+    turn_on_email_codes(app)
+    challenge = pending(client)
+    assert challenge["methods"] == ["email"]
+    assert_error(client.post(f"{BASE}/otp/send", json={"method": "sms",
+                                                       "mfaToken": challenge["mfaToken"]}),
+                 400, "validation", "method")
+    assert_error(client.post(f"{BASE}/otp/send", json={"method": "email",
+                                                       "mfaToken": "forged"}),
+                 401, "mfa_challenge_invalid")
+    assert_ok(client.post(f"{BASE}/otp/send", json={"method": "email",
+                                                    "mfaToken": challenge["mfaToken"]}))
+    done = assert_ok(client.post(f"{BASE}/verify-mfa", json={
+        "mfaToken": challenge["mfaToken"], "code": mailed_code(query), "method": "email"}))
+    assert "accessToken" in done

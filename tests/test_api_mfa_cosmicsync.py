@@ -139,3 +139,27 @@ def test_a_remembered_device_skips_mfa(client, app_id, secret, clock):
                                                   "remember_device": True}).get_json()
     skipped = login(client, app_id, device_token=done["device_token"]).get_json()
     assert set(skipped) == {"token", "expires_in"}
+
+
+def test_an_email_code_is_mailed_with_the_login_answer(app, client, app_id, token, query):
+    import re
+
+    from app.core import accounts, sessions
+    from app.core.context import ClientInfo
+    from app.core.mfa import email_codes
+    from app.models import OutboundMail
+
+    with app.app_context():
+        user = accounts.find_by_email(EMAIL)
+        user.email_verified = True
+        session, _ = sessions.start_session(user, client=ClientInfo(), amr=["pwd"])
+        email_codes.enable(user, session=session)
+        db.session.commit()
+    answer = login(client, app_id).get_json()
+    assert answer["methods"] == ["email"] and answer["email_code_sent"] is True
+    text = query(lambda s: s.scalars(select(OutboundMail.text)
+                                     .where(OutboundMail.purpose == "mfa_code")).first())
+    code = re.search(r"\b(\d{6})\b", text).group(1)
+    done = client.post("/auth/mfa/verify", json={"mfa_token": answer["mfa_token"],
+                                                  "code": code, "method": "email"})
+    assert done.status_code == 200 and done.get_json()["token"]

@@ -120,6 +120,8 @@ class ResetPasswordBody(Body):
 
 class OtpSendBody(Body):
     method: Literal["email", "sms"]
+    # Signed out, during an MFA login: mail that login's sign-in code (see apiv1_mfa).
+    mfaToken: str | None = None
 
 
 class EmailOtpBody(Body):
@@ -402,9 +404,12 @@ def reset_password():
 
 
 @dialect.route("/otp/send", "POST",
-               summary="Send a verification code to the account's email or phone",
+               summary="Send a verification code to the account's email or phone "
+               "(or, with mfaToken and no bearer token, an MFA login's email code)",
                request=OtpSendBody, response=EmptyEnvelope, auth=True, limit="mail")
 def otp_send():
+    if bearer_token() is None:
+        return apiv1_mfa.send_login_code(read_json(OtpSendBody))
     caller = principal()
     body = read_json(OtpSendBody)
     if body.method == "email":

@@ -2,12 +2,14 @@
 
 Signing in: /login of a user with a second factor answers 200 with data
 `{"mfaRequired": true, "mfaToken", "methods", "preferredMethod", "expiresIn"}` and no
-tokens. `verify-totp` ({code, mfaToken}) and `verify-mfa` ({code, method, mfaToken}) finish
-that login and return what /login returns for everyone else; the pending login allows
-TESSERA_MFA_CHALLENGE_ATTEMPTS attempts within TESSERA_MFA_CHALLENGE_TTL seconds. With a
-bearer token and no mfaToken, both are a step-up check instead: the code re-authenticates
-the token's session (so a factor change may follow) and no new token is issued. Neither
-ever signs anyone in without the password first. `rememberDevice: true` returns a
+tokens. `otp/send` with `{"method": "email", "mfaToken"}` and no bearer token mails that
+login's email code. `verify-totp` ({code, mfaToken}) and `verify-mfa` ({code, method,
+mfaToken}) finish that login and return what /login returns for everyone else; the
+pending login allows TESSERA_MFA_CHALLENGE_ATTEMPTS attempts within
+TESSERA_MFA_CHALLENGE_TTL seconds. With a bearer token and no mfaToken, both are a step-up
+check instead: the code re-authenticates the token's session (so a factor change may
+follow) and no new token is issued. Neither ever signs anyone in without the password
+first. `rememberDevice: true` returns a
 `deviceToken`; sent as `deviceToken` with a later /login it skips MFA on that device.
 
 Set-up needs a recent authentication: a login within TESSERA_MFA_RECENT_AUTH, or the
@@ -26,7 +28,7 @@ from app.api import mfa as api_mfa
 from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
 from app.api.dialects.apiv1 import FIELD_NAMES, dialect, ok, sign_in_out
 from app.core import api_logins
-from app.core.errors import ValidationError
+from app.core.errors import Unauthenticated, ValidationError
 from app.core.mfa import factors, recovery_codes, totp, trusted_devices
 from app.core.mfa import status as mfa_status
 from app.core.mfa.login import PendingLogin
@@ -103,6 +105,17 @@ def status_out(user) -> dict:
     return {"mfaEnabled": state.enabled, "methods": state.methods,
             "preferredMethod": state.preferred, "backupCodesRemaining":
             state.recovery_codes_remaining}
+
+
+def send_login_code(body):
+    """otp/send without a bearer token: the email code of the pending login `mfaToken`."""
+    if body.mfaToken is None:
+        raise Unauthenticated("A bearer token (or the mfaToken of an MFA login) is required.")
+    if body.method != "email":
+        raise ValidationError("Sign-in codes go by email.", field="method")
+    api_logins.send_mfa_email_code(mfa_token=body.mfaToken, dialect=dialect.id,
+                                   client=client_info())
+    return ok("Code sent.")
 
 
 def _core_method(method: str) -> str:

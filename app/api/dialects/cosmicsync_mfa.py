@@ -7,7 +7,9 @@ gives verify three meanings, none of which lets a code stand in for a password:
   true, "mfa_token", "methods", "expires_in"}` and no token) it finishes that login and
   answers the documented message plus `{token, expires_in}`; `method` may name `email` or
   `recovery_code` instead of the app, `remember_device: true` adds a `device_token` that
-  /auth/login accepts as `device_token` to skip MFA on that device;
+  /auth/login accepts as `device_token` to skip MFA on that device; when email codes are
+  the user's preferred method, login mails the code at once (`email_code_sent`), since the
+  document has no endpoint to ask for it;
 - with a bearer token while set-up waits for its first code, it turns MFA on (and returns
   `backup_codes`, once);
 - with a bearer token once MFA is on, it is a step-up check of the token's session.
@@ -53,10 +55,16 @@ class VerifyOut(Reply):
 
 
 def login_answer(result) -> dict:
-    if isinstance(result, PendingLogin):
-        return {"mfa_required": True, "mfa_token": result.mfa_token,
-                "methods": result.methods, "expires_in": result.expires_in}
-    return token_out(result)
+    if not isinstance(result, PendingLogin):
+        return token_out(result)
+    answer = {"mfa_required": True, "mfa_token": result.mfa_token,
+              "methods": result.methods, "expires_in": result.expires_in}
+    if result.preferred == factors.EMAIL:
+        # The document has no endpoint to ask for the code: send it with the answer.
+        api_logins.send_mfa_email_code(mfa_token=result.mfa_token, dialect=dialect.id,
+                                       client=client_info())
+        answer["email_code_sent"] = True
+    return answer
 
 
 @dialect.route("/auth/mfa/enable", "POST", summary="Start authenticator-app set-up",

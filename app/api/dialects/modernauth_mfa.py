@@ -74,8 +74,10 @@ class ReauthBody(Body):
     revoke_other_sessions: bool = False
 
 
-class EnableBody(ReauthBody):
+class EnableBody(Body):
     code: str  # the authenticator app's code confirming set-up
+    password: str | None = None
+    revoke_other_sessions: bool = False
 
 
 class DisableBody(Body):
