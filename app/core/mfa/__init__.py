@@ -42,8 +42,10 @@ Factors
     totp.enable(user, code, *, session, client=None) -> None
     totp.verify(user, code, *, client=None) -> None
     totp.disable(user, *, code=None, password=None, client=None) -> None   (proof, no session)
-    totp.is_enabled(user) -> bool
+    totp.is_enabled(user) -> bool;  totp.setup_pending(user) -> bool   (begun, not confirmed)
     recovery_codes.generate(user, *, session, client=None) -> list[str]   (ten; old set dies)
+    recovery_codes.first_set(user, *, session, client=None) -> list[str]   (a set when the
+        user has none, else []: hand it out when a first factor is turned on)
     recovery_codes.remaining(user) -> int
     recovery_codes.consume(user, code, *, client=None) -> None
     email_codes.enable(user, *, session, client=None) / disable(...) -> None
@@ -67,7 +69,11 @@ Passkeys (passkeys)
     credential_id arguments accept the row id or the base64url credential id.
 
 Trusted devices (trusted_devices)
-    issue(user, *, client=None) -> (TrustedDevice, token)
+    issue(user, *, client=None, session=None) -> (TrustedDevice, token)
+    trust_session(user, session, *, client=None) -> (TrustedDevice, token)   (an API client
+        asks to be remembered; recent session and an enabled factor required)
+    attach(device, session);  for_session(user, session_id) -> TrustedDevice | None
+        (a device remembers the newest session started on it)
     verify(user, token) -> TrustedDevice | None
     list_for_user(user) -> list[TrustedDevice]   (label = user agent, created_at, ...)
     revoke(user, device_id, *, client=None) -> None
@@ -81,12 +87,17 @@ Status, preference, administration (status)
     enabled_methods(user) -> list[str];  is_enabled(user) -> bool
     preferred_method(user) -> str | None;  set_preferred(user, method, *, client=None)
     admin_reset(target, *, actor, client=None, reason=None) -> None   (admins only, audited)
+    admin_reset_account(target_id_or_email, *, actor, client=None, reason=None) -> User
 
 Recent authentication (recent_auth)
     is_recent(session) -> bool;  require(session, user) -> None
     confirm_password(session, password, *, client=None) -> None
     confirm_factor(session, method, value, *, client=None) -> None
     mark_fresh(session, amr) -> None   (after any other fresh authentication)
+
+The JSON API signs in through app.core.api_logins (password_login / sign_in with
+allow_mfa, finish_mfa_login, send_mfa_email_code, mfa_passkey_options), which binds each
+pending login to the dialect that started it.
 
 Lower level, for special cases: challenges (start/find/spend_attempt/finish),
 webauthn_challenges (create/consume), amr (combine, passkey).
