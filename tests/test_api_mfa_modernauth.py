@@ -524,3 +524,31 @@ def test_openapi_lists_the_mfa_and_device_routes(client):
     status = document["paths"][f"{BASE}/auth/mfa/status"]["get"]
     assert status["security"] == [{"bearer": []}]
     assert "429" in document["paths"][f"{BASE}/auth/login/mfa"]["post"]["responses"]
+
+
+@pytest.mark.parametrize("method, path, body, field", [
+    ("POST", "/auth/mfa/preferred", {}, "method"),
+    ("POST", "/auth/mfa/webauthn/register/finish", {}, "credential"),
+    ("POST", "/auth/mfa/webauthn/register/finish", {"credential": 5}, "credential"),
+    ("POST", "/auth/mfa/trust-device", {"password": "not the password"}, "password"),
+    ("POST", "/auth/mfa/setup", {"password": 5}, "password"),
+    ("POST", "/auth/mfa/disable", {"code": 12}, "code"),
+    ("POST", "/auth/mfa/revoke-trust", {"device_id": "not-a-uuid"}, "device_id"),
+])
+def test_account_endpoints_name_the_bad_field(client, token, method, path, body, field):
+    response = client.open(f"{BASE}{path}", method=method, headers=bearer(token), json=body)
+    assert 400 <= response.status_code < 500, response.get_json()
+    assert response.get_json()["field"] == field, response.get_json()
+
+
+@pytest.mark.parametrize("path, body, field", [
+    ("/auth/login/mfa/backup", {"mfa_token": "x"}, "code"),
+    ("/auth/login/mfa/email", {"user_id": "x"}, "code"),
+    ("/auth/login/mfa/webauthn/begin", {}, "mfa_token"),
+    ("/auth/login/mfa/webauthn/finish", {"remember_device": "yes"}, "remember_device"),
+    ("/auth/login/mfa/email/send", {"mfa_token": 5}, "mfa_token"),
+])
+def test_login_steps_name_the_bad_field(client, path, body, field):
+    response = client.post(f"{BASE}{path}", json=body)
+    assert response.status_code == 400, response.get_json()
+    assert response.get_json()["field"] == field

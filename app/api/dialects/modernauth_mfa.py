@@ -20,6 +20,8 @@ removing a device signs it out and forgets its trust.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 from pydantic import ConfigDict
 
@@ -52,7 +54,8 @@ class CredentialBody(Body):
     """The browser's credential.toJSON() as the body, or under `credential`."""
 
     model_config = ConfigDict(extra="allow", strict=True, str_max_length=4096)
-    credential: dict | str | None = None
+    # Checked by core (passkeys.credential_from_body), which names the field `credential`.
+    credential: Any = None
 
 
 class PasskeyLoginBody(CredentialBody):
