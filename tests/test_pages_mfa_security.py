@@ -286,3 +286,12 @@ def test_turning_on_totp_can_sign_out_the_other_sessions(app, client, person, cl
     assert "Signed out 1 other session." in done.get_data(as_text=True)
     assert other.get("/account").status_code == 302
     assert client.get("/account").status_code == 200
+
+
+def test_a_person_with_a_factor_and_no_recovery_codes_is_nudged_to_make_them(app, client,
+                                                                             person):
+    assert 'id="recovery-nudge"' not in page(client)
+    enrol_passkey(app, person)
+    assert "You have no recovery codes." in page(client)
+    make_recovery_codes(app, person)
+    assert 'id="recovery-nudge"' not in page(client)
