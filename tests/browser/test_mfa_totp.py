@@ -97,3 +97,31 @@ def test_a_remembered_browser_skips_the_code_until_it_is_forgotten(page: Page, p
     sign_out(page)
     sign_in_with_password(page, person["email"], person["password"])
     expect(page).to_have_url(re.compile(r"/mfa$"))
+
+
+def test_an_application_asking_for_mfa_steps_up_a_remembered_browser(page: Page,
+                                                                     rp: RelyingParty,
+                                                                     person, clock):
+    sign_in_with_password(page, person["email"], person["password"])
+    secret = set_up_totp(page, clock)
+    sign_out(page)
+    sign_in_with_password(page, person["email"], person["password"])
+    page.get_by_label("Code from your authenticator app").fill(clock.code(secret))
+    page.locator("#mfa-totp").get_by_label(re.compile("Remember this device")).check()
+    page.locator("#mfa-totp").get_by_role("button", name="Verify").click()
+    sign_out(page)
+    clock.advance(2 * totp.STEP_SECONDS)
+    sign_in_with_password(page, person["email"], person["password"])
+    expect(page).to_have_url(re.compile(r"/account$"))  # one factor on this browser
+
+    url, sent = rp.authorization_url(acr_values=acr.MFA)
+    rp.start(page, url)
+    expect(page).to_have_url(re.compile(r"/mfa$"))
+    expect(page.get_by_text("The application asks you to confirm it is you")).to_be_visible()
+    page.get_by_label("Code from your authenticator app").fill(clock.code(secret))
+    page.locator("#mfa-totp").get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(re.compile(r"/consent\?request="))
+    page.get_by_role("button", name="Allow").click()
+    expect(page).to_have_url(re.compile(rf"^{re.escape(rp.redirect_uri)}\?"))
+    claims = rp.verify_id_token(rp.exchange(rp.last_callback()["code"], sent), sent)
+    assert claims["acr"] == acr.MFA and claims["amr"] == ["pwd", "otp", "mfa"]
