@@ -24,7 +24,7 @@
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
-          var error = new Error(data.message || "Something went wrong. Try again.");
+          var error = new Error(data.message || data.error_description || "Something went wrong. Try again.");
           error.data = data;
           throw error;
         }
