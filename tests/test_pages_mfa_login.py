@@ -251,3 +251,29 @@ def test_a_session_started_without_mfa_is_not_marked_mfa(app, client, make_user)
     assert newest_session(app, user).acr == acr.ONE_FACTOR
     assert newest_session(app, user).amr == ["pwd"]
     assert isinstance(newest_session(app, user), AuthSession)
+
+
+def mailed_code(query) -> str:
+    mail = query(lambda s: s.scalars(select(OutboundMail).where(
+        OutboundMail.purpose == "mfa_code").order_by(OutboundMail.created_at.desc())).first())
+    return re.search(r"code is: (\d{6})", mail.text).group(1)
+
+
+def test_an_email_code_after_a_password_is_mfa(app, client, person, query):
+    enable_email_codes(app, person)
+    password_step(client, person["email"])
+    post_form(client, "/mfa/email", {}, csrf_path="/mfa")
+    answer(client, "email", mailed_code(query))
+    session = newest_session(app, person)
+    assert session.amr == ["pwd", "otp", "mfa"] and session.acr == acr.MFA
+
+
+def test_an_email_code_after_a_sign_in_link_is_still_one_factor(app, client, person, query):
+    # Both prove the same mailbox: the session is not marked MFA.
+    enable_email_codes(app, person)
+    post_form(client, "/login/magic/send", {"email": person["email"]}, csrf_path="/login")
+    post_form(client, f"/login/magic?token={latest_token(query, 'magic_link')}", {})
+    post_form(client, "/mfa/email", {}, csrf_path="/mfa")
+    assert answer(client, "email", mailed_code(query)).status_code == 303
+    assert signed_in(client)
+    assert newest_session(app, person).acr == acr.ONE_FACTOR

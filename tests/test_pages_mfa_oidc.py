@@ -4,10 +4,13 @@ the ID token, and acr_values asking for MFA (step-up, unmet requirements, prompt
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
+from sqlalchemy import select
 
+from app.models import OutboundMail
 from app.oidc import acr
 from tests.conftest import login, post_form
 from tests.flow import (
@@ -20,7 +23,8 @@ from tests.flow import (
     pkce_pair,
     verify_with_jwks,
 )
-from tests.mfa_pages import answer, enable_totp, password_step
+from tests.mfa_pages import answer, enable_email_codes, enable_totp, password_step
+from tests.test_pages_mail import latest_token
 
 MFA_ONLY = {"acr_values": acr.MFA}
 
@@ -156,3 +160,28 @@ def test_an_essential_acr_claim_for_mfa_forces_it_like_acr_values(client, rp, pe
         assert callback["error"] == "unmet_authentication_requirements"
     else:
         assert "code" in callback
+
+
+def test_stepping_up_a_sign_in_link_session_with_an_email_code_is_refused(app, client, rp,
+                                                                          person, query):
+    def mailed_code() -> str:
+        mail = query(lambda s: s.scalars(select(OutboundMail).where(
+            OutboundMail.purpose == "mfa_code").order_by(OutboundMail.created_at.desc()))
+            .first())
+        return re.search(r"code is: (\d{6})", mail.text).group(1)
+
+    enable_email_codes(app, person)
+    post_form(client, "/login/magic/send", {"email": person["email"]}, csrf_path="/login")
+    post_form(client, f"/login/magic?token={latest_token(query, 'magic_link')}", {})
+    post_form(client, "/mfa/email", {}, csrf_path="/mfa")
+    answer(client, "email", mailed_code())
+
+    _, challenge = pkce_pair()
+    location = start(client, rp, challenge, **MFA_ONLY)
+    assert urlsplit(location).path == "/mfa/step-up"
+    client.get(location)
+    post_form(client, "/mfa/email", {}, csrf_path="/mfa")
+    response = answer(client, "email", mailed_code())
+    assert urlsplit(response.headers["Location"]).path == "/mfa/step-up"
+    assert "cannot confirm a sign-in that came from an email link" in client.get(
+        "/account").get_data(as_text=True)

@@ -3,8 +3,10 @@
 Tessera knows two levels and advertises both in discovery (acr_values_supported):
 
     urn:tessera:acr:1fa   one factor: a password, a sign-in link, a remembered device
-    urn:tessera:acr:mfa   a second factor was passed (TOTP, email code, recovery code,
-                          passkey), or a passkey with user verification signed in alone
+    urn:tessera:acr:mfa   an independent second factor was passed (TOTP, recovery code,
+                          passkey; an email code only after a password, since after a
+                          sign-in link it proves the same mailbox again), or a passkey with
+                          user verification signed in alone
 
 A session gets its level when it starts (or when it steps up). An authorization request
 whose acr_values names the MFA level forces it: a person signed in with one factor is sent
@@ -22,9 +24,17 @@ MFA = "urn:tessera:acr:mfa"
 SUPPORTED = [ONE_FACTOR, MFA]
 
 
-def for_login(amr: list[str], *, second_factor: bool = False) -> str:
-    """The level a new (or stepped-up) session has."""
-    if second_factor or amr_values.MULTI_FACTOR in (amr or []):
+# Second factors that prove something no first factor (password, mailbox) already did.
+INDEPENDENT_FACTORS = ("totp", "recovery_code", "webauthn")
+
+
+def for_login(amr: list[str], *, second_factor: str | None = None) -> str:
+    """The level a new (or stepped-up) session has; second_factor: the method a challenge
+    was just passed with."""
+    amr = amr or []
+    if amr_values.MULTI_FACTOR in amr or second_factor in INDEPENDENT_FACTORS:
+        return MFA
+    if second_factor == "email" and amr_values.PASSWORD in amr:
         return MFA
     return ONE_FACTOR
 

@@ -82,14 +82,20 @@ def finish(done: CompletedLogin):
     context = done.context or {}
     step_up = context.get("step_up")
     current = session_cookie.current_session()
+    level = acr_levels.for_login(done.amr, second_factor=done.method)
+    target = safe_next(context.get("next")) or url_for("account.profile")
     if step_up and current is not None and str(current.id) == step_up:
         recent_auth.mark_fresh(current, done.amr)
-        current.acr = acr_levels.MFA
+        current.acr = level
         session.pop(signin.PENDING_KEY, None)
+        if not acr_levels.has_mfa(level):
+            # An emailed code after an emailed sign-in link proves the same mailbox twice.
+            flash("A code by email cannot confirm a sign-in that came from an email link. "
+                  "Use another factor.", "error")
+            target = url_for("mfa.step_up", next=context.get("next"))
     else:
-        signin.sign_in(done.user, amr=done.amr, acr=acr_levels.MFA,
+        signin.sign_in(done.user, amr=done.amr, acr=level,
                        device_token=done.trusted_device_token)
-    target = safe_next(context.get("next")) or url_for("account.profile")
     return signin.remember_device(redirect(target, 303), done.trusted_device_token)
 
 
