@@ -241,3 +241,12 @@ def test_an_email_code_finishes_the_login(app, client, tokens, query):
     done = assert_ok(client.post(f"{BASE}/verify-mfa", json={
         "mfaToken": challenge["mfaToken"], "code": mailed_code(query), "method": "email"}))
     assert "accessToken" in done
+
+
+def test_verify_endpoints_have_a_per_ip_limit(app_factory):
+    client = app_factory(API_RATE_LIMITS={"apiv1.mfa_login": "1 per 15 minutes"}).test_client()
+    first = client.post(f"{BASE}/verify-totp", json={"mfaToken": "x", "code": "123456"})
+    assert first.headers["X-RateLimit-Limit"] == "1"
+    second = client.post(f"{BASE}/verify-totp", json={"mfaToken": "x", "code": "123456"})
+    assert_error(second, 429, "rate_limited")
+    assert int(second.headers["Retry-After"]) > 0

@@ -163,3 +163,12 @@ def test_an_email_code_is_mailed_with_the_login_answer(app, client, app_id, toke
     done = client.post("/auth/mfa/verify", json={"mfa_token": answer["mfa_token"],
                                                   "code": code, "method": "email"})
     assert done.status_code == 200 and done.get_json()["token"]
+
+
+def test_verify_has_a_per_ip_limit(app_factory):
+    client = app_factory(API_RATE_LIMITS={"cosmicsync.mfa_login": "1 per 15 minutes"}
+                         ).test_client()
+    first = client.post("/auth/mfa/verify", json={"mfa_token": "x", "code": "123456"})
+    assert first.headers["X-RateLimit-Remaining"] == "0"
+    second = client.post("/auth/mfa/verify", json={"mfa_token": "x", "code": "123456"})
+    assert second.status_code == 429 and second.get_json()["error"] == "rate_limited"
