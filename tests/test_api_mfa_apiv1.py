@@ -11,9 +11,22 @@ from sqlalchemy import select, update
 from app.models import AuditEvent, MfaChallenge
 from app.models.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD
-from tests.test_api_apiv1 import BASE, assert_error, assert_ok, bearer, login, register
+from tests.test_api_apiv1 import BASE, ERROR_KEYS, assert_ok, bearer, login, register
 
 EMAIL = "ada@example.com"
+
+
+def assert_error(response, status, error=None, field=None):
+    """The apiv1 error envelope; a wrong MFA code adds attemptsLeft (and field)."""
+    body = response.get_json()
+    assert response.status_code == status, body
+    assert body["status"] == status
+    if error is not None:
+        assert body["error"] == error, body
+    if field is not None:
+        assert body.get("field") == field, body
+    assert ERROR_KEYS <= set(body) <= ERROR_KEYS | {"field", "attemptsLeft"}, body
+    return body
 
 
 @pytest.fixture
@@ -96,9 +109,10 @@ def test_verify_mfa_finishes_a_login_with_a_backup_code(client, enrolled):
 
 def test_five_wrong_codes_then_the_pending_login_is_dead(client, secret, clock):
     challenge = pending(client)
-    for _ in range(5):
-        client.post(f"{BASE}/verify-totp", json={"mfaToken": challenge["mfaToken"],
-                                                 "code": "000000"})
+    for left in (4, 3, 2, 1, 0):
+        wrong = client.post(f"{BASE}/verify-totp", json={"mfaToken": challenge["mfaToken"],
+                                                         "code": "000000"})
+        assert wrong.get_json()["attemptsLeft"] == left
     dead = client.post(f"{BASE}/verify-totp", json={"mfaToken": challenge["mfaToken"],
                                                     "code": clock.code(secret)})
     assert dead.status_code in (401, 429) and "accessToken" not in dead.get_json()

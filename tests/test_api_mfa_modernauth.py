@@ -98,13 +98,14 @@ def test_the_session_records_both_factors(client, secret, clock, query):
 
 def test_five_wrong_codes_kill_the_pending_login(client, secret, clock):
     challenge = pending(client)
-    for _ in range(4):
+    for left in (4, 3, 2, 1):
         wrong = client.post(f"{BASE}/auth/login/mfa",
                             json={"mfa_token": challenge["mfa_token"], "code": "000000"})
         assert wrong.status_code == 401 and wrong.get_json()["error"] == "mfa_invalid_code"
+        assert wrong.get_json()["attempts_left"] == left
     fifth = client.post(f"{BASE}/auth/login/mfa",
                         json={"mfa_token": challenge["mfa_token"], "code": "000000"})
-    assert fifth.status_code == 401
+    assert fifth.status_code == 401 and fifth.get_json()["attempts_left"] == 0
     right = client.post(f"{BASE}/auth/login/mfa",
                         json={"mfa_token": challenge["mfa_token"], "code": clock.code(secret)})
     assert right.status_code in (401, 429) and "tokens" not in right.get_json()

@@ -68,6 +68,9 @@ class Dialect:
     errors: dict[str | type, tuple[int, str]] = field(default_factory=dict)
     rate_limits: dict[str, str] = field(default_factory=dict)
     routes: list[Route] = field(default_factory=list)
+    # core error detail -> the body member it is shown as (e.g. how many MFA attempts are
+    # left); details not named here never reach the client.
+    error_details: dict[str, str] = field(default_factory=dict)
 
     def route(self, rule: str, methods: list[str] | str = "GET", *, summary: str = "",
               request: type | None = None, body_required: bool = True,
@@ -95,8 +98,8 @@ class Dialect:
         return self._respond(status, code, message, field_name, headers)
 
     def _respond(self, status: int, code: str, message: str, field_name: str | None,
-                 headers: dict | None):
-        response = jsonify(self.error_body(status, code, message, field_name))
+                 headers: dict | None, extra: dict | None = None):
+        response = jsonify(self.error_body(status, code, message, field_name) | (extra or {}))
         response.status_code = status
         for name, value in (headers or {}).items():
             response.headers[name] = value
@@ -107,12 +110,16 @@ class Dialect:
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) \
             else None
         field_name = self._route_field(error.field)
+        extra = {shown: error.details[name] for name, shown in self.error_details.items()
+                 if name in error.details}
+        status, code = error.status, error.code
         for kind in type(error).__mro__:
             if kind in self.errors:
                 status, code = self.errors[kind]
-                return self._respond(status, code, error.message, field_name, headers)
-        return self.error_response(error.status, error.code, error.message, field_name,
-                                   headers)
+                break
+        else:
+            status, code = self.errors.get(code, (status, code))
+        return self._respond(status, code, error.message, field_name, headers, extra)
 
     def _route_field(self, name: str | None) -> str | None:
         """The field as the current route spells it."""

@@ -36,6 +36,8 @@ from app.core.mfa.login import PendingLogin
 FIELD_NAMES.update({"mfa_token": "mfaToken", "remember_device": "rememberDevice",
                     "device_token": "deviceToken"})
 dialect.rate_limits.update({"mfa_login": "20 per 15 minutes"})
+# A wrong code tells how many tries the pending login has left.
+dialect.error_details.update({"attempts_left": "attemptsLeft"})
 
 Method = Literal["totp", "email", "recovery_code", "backup_code"]
 

@@ -30,6 +30,8 @@ from app.core.mfa import factors, recovery_codes, totp, trusted_devices
 from app.core.mfa.login import PendingLogin
 
 dialect.rate_limits.update({"mfa_login": "20 per 15 minutes"})
+# A wrong code tells how many tries the pending login has left.
+dialect.error_details.update({"attempts_left": "attempts_left"})
 VERIFIED = "MFA verified successfully"
 
 

@@ -36,6 +36,8 @@ from app.core.mfa.login import PendingLogin
 
 # Per IP, on top of each pending login's own attempt budget.
 dialect.rate_limits.update({"mfa_login": "20 per 15 minutes", "mfa_send": "5 per 15 minutes"})
+# A wrong code tells how many tries the pending login has left.
+dialect.error_details.update({"attempts_left": "attempts_left"})
 
 
 # --- schemas -------------------------------------------------------------------------------
