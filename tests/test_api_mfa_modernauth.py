@@ -553,3 +553,47 @@ def test_login_steps_name_the_bad_field(client, path, body, field):
     response = client.post(f"{BASE}{path}", json=body)
     assert response.status_code == 400, response.get_json()
     assert response.get_json()["field"] == field
+
+
+def magic_link_token(client, query) -> str:
+    client.post(f"{BASE}/auth/magic-link/send", json={"email": EMAIL})
+    text = query(lambda s: s.scalars(select(OutboundMail.text)
+                                     .where(OutboundMail.purpose != "mfa_code")
+                                     .order_by(OutboundMail.created_at.desc())).first())
+    return re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
+
+
+def test_an_email_code_cannot_follow_a_sign_in_link(client, token, app, query):
+    verify_email(app)
+    codes = client.post(f"{BASE}/auth/mfa/email/enable", headers=bearer(token)
+                        ).get_json()["backup_codes"]
+    body = client.post(f"{BASE}/auth/magic-link/verify",
+                       json={"token": magic_link_token(client, query)}).get_json()
+    # Both would prove the same mailbox: only the recovery codes are offered.
+    assert body["mfa_required"] is True and body["methods"] == ["recovery_code"]
+    refused = client.post(f"{BASE}/auth/login/mfa/email/send",
+                          json={"mfa_token": body["mfa_token"]})
+    assert refused.status_code == 400 and refused.get_json()["field"] == "method"
+    refused = client.post(f"{BASE}/auth/login/mfa/email",
+                          json={"mfa_token": body["mfa_token"], "code": "123456"})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "mfa_not_enabled"
+    done = client.post(f"{BASE}/auth/login/mfa/backup",
+                       json={"mfa_token": body["mfa_token"], "code": codes[0]})
+    assert done.status_code == 200 and "tokens" in done.get_json()
+
+
+def test_a_sign_in_link_with_only_email_codes_needs_the_password(client, token, app, query):
+    from app.core import accounts
+    from app.core.mfa import recovery_codes
+    from app.extensions import db
+
+    verify_email(app)
+    client.post(f"{BASE}/auth/mfa/email/enable", headers=bearer(token))
+    with app.app_context():
+        recovery_codes.delete_all(accounts.find_by_email(EMAIL))
+        db.session.commit()
+    answer = client.post(f"{BASE}/auth/magic-link/verify",
+                         json={"token": magic_link_token(client, query)})
+    assert answer.status_code == 401 and answer.get_json()["error"] == "mfa_required"
+    assert "tokens" not in answer.get_json()
+    assert pending(client)["methods"] == ["email"]  # the password still works
