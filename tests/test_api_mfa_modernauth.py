@@ -4,6 +4,7 @@ login's budget and lifetime, passkeys, trusted devices and the device list."""
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -597,3 +598,32 @@ def test_a_sign_in_link_with_only_email_codes_needs_the_password(client, token, 
     assert answer.status_code == 401 and answer.get_json()["error"] == "mfa_required"
     assert "tokens" not in answer.get_json()
     assert pending(client)["methods"] == ["email"]  # the password still works
+
+
+def test_the_email_code_arrives_over_smtp(mail_app, smtp_server):
+    from app.core import accounts
+    from app.core.mfa import email_codes
+    from app.extensions import db
+    from tests.mail_fixtures import body_of
+
+    api = mail_app.test_client()
+    api.post(f"{BASE}/auth/register", json={"email": EMAIL, "password": DEFAULT_PASSWORD})
+    with mail_app.app_context():
+        user = accounts.find_by_email(EMAIL)
+        user.email_verified = True
+        session = db.session.scalar(select(AuthSession))
+        email_codes.enable(user, session=session)
+        db.session.commit()
+    challenge = login(api).get_json()
+    sent = api.post(f"{BASE}/auth/login/mfa/email/send",
+                    json={"mfa_token": challenge["mfa_token"]})
+    assert sent.status_code == 200, (challenge, sent.get_json())
+    deadline = time.monotonic() + 10
+    while not (mailed := [m for m in smtp_server.messages
+                          if m["Subject"] == "Your sign-in code" and m["To"] == EMAIL]):
+        assert time.monotonic() < deadline, "no sign-in code arrived"
+        time.sleep(0.05)
+    code = re.search(r"code is: (\d{6})", body_of(mailed[0])).group(1)
+    done = api.post(f"{BASE}/auth/login/mfa/email",
+                    json={"mfa_token": challenge["mfa_token"], "code": code})
+    assert done.status_code == 200 and "tokens" in done.get_json()
