@@ -268,12 +268,34 @@ def test_an_email_code_after_a_password_is_mfa(app, client, person, query):
     assert session.amr == ["pwd", "otp", "mfa"] and session.acr == acr.MFA
 
 
-def test_an_email_code_after_a_sign_in_link_is_still_one_factor(app, client, person, query):
-    # Both prove the same mailbox: the session is not marked MFA.
-    enable_email_codes(app, person)
+def sign_in_link(client, query, person):
     post_form(client, "/login/magic/send", {"email": person["email"]}, csrf_path="/login")
-    post_form(client, f"/login/magic?token={latest_token(query, 'magic_link')}", {})
+    return post_form(client, f"/login/magic?token={latest_token(query, 'magic_link')}", {})
+
+
+def test_a_sign_in_link_of_a_person_whose_only_factor_is_email_asks_for_the_password(
+        app, client, person, query):
+    # A code by email would prove the same mailbox as the link.
+    enable_email_codes(app, person)
+    response = sign_in_link(client, query, person)
+    assert response.status_code == 302 and response.headers["Location"] == "/login"
+    assert "Sign in with your password." in client.get("/login").get_data(as_text=True)
+    assert not signed_in(client)
+    assert client.get("/mfa").headers["Location"] == "/login"
+
+
+def test_after_a_sign_in_link_the_challenge_offers_no_email_code(app, client, person, secret,
+                                                                 clock, query):
+    enable_email_codes(app, person)
+    assert sign_in_link(client, query, person).headers["Location"] == "/mfa"
+    html = client.get("/mfa").get_data(as_text=True)
+    assert "Email me a code" not in html and "Code from your authenticator app" in html
+    refused = answer(client, "email", "123456")
+    assert refused.status_code == 400
+    assert "cannot follow a sign-in link" in refused.get_data(as_text=True)
     post_form(client, "/mfa/email", {}, csrf_path="/mfa")
-    assert answer(client, "email", mailed_code(query)).status_code == 303
-    assert signed_in(client)
-    assert newest_session(app, person).acr == acr.ONE_FACTOR
+    assert "cannot follow a sign-in link" in client.get("/mfa").get_data(as_text=True)
+    assert query(lambda s: s.scalars(select(OutboundMail).where(
+        OutboundMail.purpose == "mfa_code")).all()) == []
+    assert answer(client, "totp", clock.code(secret)).status_code == 303
+    assert newest_session(app, person).acr == acr.MFA

@@ -127,7 +127,8 @@ def magic_login():
         except OneTimeTokenInvalid as error:
             return _link_problem(error, **again)
         # The link is one factor: a second one, when enrolled, is still asked for.
-        return signin.after_first_factor(user, amr=magic_link.AMR, next_url=None)
+        return signin.after_first_factor(user, amr=magic_link.AMR, next_url=None,
+                                         mailbox_proven=True)
     try:
         ott.check(token, ott.MAGIC_LINK)
     except OneTimeTokenInvalid as error:

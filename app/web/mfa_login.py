@@ -11,7 +11,13 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
-from app.core.errors import MfaAttemptsExceeded, MfaChallengeInvalid, TesseraError
+from app.core.errors import (
+    MfaAttemptsExceeded,
+    MfaChallengeInvalid,
+    MfaRequired,
+    TesseraError,
+)
+from app.core.mfa import amr as amr_values
 from app.core.mfa import login as mfa_login
 from app.core.mfa import recent_auth
 from app.core.mfa.login import CompletedLogin
@@ -88,11 +94,6 @@ def finish(done: CompletedLogin):
         recent_auth.mark_fresh(current, done.amr)
         current.acr = level
         session.pop(signin.PENDING_KEY, None)
-        if not acr_levels.has_mfa(level):
-            # An emailed code after an emailed sign-in link proves the same mailbox twice.
-            flash("A code by email cannot confirm a sign-in that came from an email link. "
-                  "Use another factor.", "error")
-            target = url_for("mfa.step_up", next=context.get("next"))
     else:
         signin.sign_in(done.user, amr=done.amr, acr=level,
                        device_token=done.trusted_device_token)
@@ -126,8 +127,17 @@ def step_up():
     challenge for the signed-in person; a trusted device does not count here."""
     current = session_cookie.current_session()
     next_url = safe_next(request.args.get("next"))
-    pending = mfa_login.begin(current_user, amr=list(current.amr or []), client=client_info(),
-                              context={"next": next_url, "step_up": str(current.id)})
+    amr = list(current.amr or [])
+    try:
+        pending = mfa_login.begin(
+            current_user, amr=amr, client=client_info(),
+            context={"next": next_url, "step_up": str(current.id)},
+            # Signed in without a password: by a sign-in link (a passkey is already MFA).
+            mailbox_proven=amr_values.PASSWORD not in amr)
+    except MfaRequired as error:
+        settle(error)
+        flash(error.message, "error")
+        return redirect(url_for("auth.login", reauth="True", next=next_url))
     if pending is None:
         flash("This application asks for two-step verification. Set up a second factor "
               "first.", "info")

@@ -8,15 +8,17 @@ person is sent to /mfa.
 
 from __future__ import annotations
 
-from flask import Response, current_app, redirect, request, session, url_for
+from flask import Response, current_app, flash, redirect, request, session, url_for
 
 from app.core import sessions
+from app.core.errors import MfaRequired
 from app.core.mfa import login as mfa_login
 from app.core.mfa import trusted_devices
 from app.oidc import acr as acr_levels
 from app.oidc import interaction
 from app.web import session_cookie
 from app.web.client import client_info
+from app.web.errors import settle
 
 # Where the pending login's mfa_token waits between the first factor and /mfa.
 PENDING_KEY = "mfa_pending"
@@ -45,12 +47,19 @@ def sign_in(user, *, amr: list[str], acr: str | None = None,
         trusted_devices.attach(device, auth_session)
 
 
-def after_first_factor(user, *, amr: list[str], next_url: str | None) -> Response:
-    """The password (or sign-in link) was right: sign in, or ask for the second factor."""
-    pending = mfa_login.begin(
-        user, amr=amr, client=client_info(),
-        trusted_device_token=request.cookies.get(trusted_devices.COOKIE_NAME),
-        context={"next": next_url})
+def after_first_factor(user, *, amr: list[str], next_url: str | None,
+                       mailbox_proven: bool = False) -> Response:
+    """The password (or sign-in link) was right: sign in, or ask for the second factor.
+    mailbox_proven: the first factor was a sign-in link (no email code may follow it)."""
+    try:
+        pending = mfa_login.begin(
+            user, amr=amr, client=client_info(),
+            trusted_device_token=request.cookies.get(trusted_devices.COOKIE_NAME),
+            context={"next": next_url}, mailbox_proven=mailbox_proven)
+    except MfaRequired as error:  # email codes are the only factor: the password it is
+        settle(error)
+        flash(error.message, "error")
+        return redirect(url_for("auth.login", next=next_url))
     if pending is None:
         sign_in(user, amr=amr, device_token=request.cookies.get(trusted_devices.COOKIE_NAME))
         return redirect(next_url or url_for("account.profile"))

@@ -14,13 +14,15 @@ passkey_challenge_invalid, plus validation, wrong_password, rate_limited, not_fo
 forbidden.
 
 Signing in (login)
-    login.begin(user, *, amr, client=None, trusted_device_token=None, context=None)
-        -> PendingLogin | None
+    login.begin(user, *, amr, client=None, trusted_device_token=None, context=None,
+                mailbox_proven=False) -> PendingLogin | None
         After a correct password (or magic link) only. None: no second factor needed (none
         enrolled, or a trusted device): start the session with `amr`. Otherwise
         PendingLogin(user, challenge, mfa_token, methods, preferred, expires_in); answer
         mfa_required with the opaque mfa_token (the modernauth dialect may also take
         user_id). `context` (dialect, parked authorization id) comes back on completion.
+        mailbox_proven (a sign-in link was the first factor): no email code is offered or
+        accepted (the same mailbox twice); MfaRequired when email is the only factor.
     login.pending(*, mfa_token=None, user_id=None) -> PendingLogin   (the live one again)
     login.send_email_code(*, mfa_token=None, user_id=None, client=None) -> None
     login.passkey_options(*, mfa_token=None, user_id=None) -> {"publicKey": {...}}

@@ -15,12 +15,22 @@ from dataclasses import dataclass, field
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import MfaChallengeInvalid, MfaInvalidCode, MfaNotEnabled, PasskeyInvalid
+from app.core.errors import (
+    MfaChallengeInvalid,
+    MfaInvalidCode,
+    MfaNotEnabled,
+    MfaRequired,
+    PasskeyInvalid,
+)
 from app.core.mfa import amr as amr_values
 from app.core.mfa import challenges, email_codes, factors, passkeys, status, trusted_devices
 from app.extensions import db
 from app.models import MfaChallenge, User
 from app.models.types import utcnow
+
+# Context flag of a pending login whose first factor was a link mailed to the account.
+MAILBOX = "mailbox"
+_SAME_MAILBOX = "A code by email cannot follow a sign-in link: both prove the same mailbox."
 
 
 @dataclass(frozen=True)
@@ -45,20 +55,38 @@ class CompletedLogin:
 
 
 def begin(user: User, *, amr: list[str], client: ClientInfo | None = None,
-          trusted_device_token: object = None, context: dict | None = None
-          ) -> PendingLogin | None:
+          trusted_device_token: object = None, context: dict | None = None,
+          mailbox_proven: bool = False) -> PendingLogin | None:
     """Call only after a correct password (or magic link), with that step's amr.
 
     Returns None when no second factor is needed, else a PendingLogin.
+
+    mailbox_proven: the first factor was a link mailed to the account (a sign-in link). A
+    code by email would prove the same mailbox again, so it is left out of the methods
+    (and refused by send_email_code and complete); a user whose only factor it is gets
+    MfaRequired: sign in with the password instead. Noted in the context as "mailbox".
     """
     methods = status.enabled_methods(user)
     if not methods or trusted_devices.verify(user, trusted_device_token) is not None:
         return None
+    if mailbox_proven:
+        methods = [method for method in methods if method != factors.EMAIL]
+        if not methods:
+            raise MfaRequired(_SAME_MAILBOX + " Sign in with your password.")
+        context = {**(context or {}), MAILBOX: True}
     challenge, token = challenges.start(user, amr=amr, client=client, context=context)
     return PendingLogin(user=user, challenge=challenge, mfa_token=token, methods=methods,
                         preferred=status.preferred_method(user, methods),
                         expires_in=int((challenge.expires_at - challenge.created_at)
                                        .total_seconds()))
+
+
+def _methods(challenge: MfaChallenge, user: User) -> list[str]:
+    """The methods this pending login accepts (no email code after a sign-in link)."""
+    methods = status.enabled_methods(user)
+    if (challenge.context or {}).get(MAILBOX):
+        methods = [method for method in methods if method != factors.EMAIL]
+    return methods
 
 
 def _pending(mfa_token: object, user_id: object) -> tuple[MfaChallenge, User]:
@@ -73,7 +101,7 @@ def pending(*, mfa_token: object = None, user_id: object = None) -> PendingLogin
     """The live pending login again (a challenge page re-rendered): its user, methods and
     preferred one; mfa_token is what was given. Raises the challenge errors."""
     challenge, user = _pending(mfa_token, user_id)
-    methods = status.enabled_methods(user)
+    methods = _methods(challenge, user)
     return PendingLogin(user=user, challenge=challenge, mfa_token=str(mfa_token or ""),
                         methods=methods, preferred=status.preferred_method(user, methods),
                         expires_in=max(0, int((challenge.expires_at - utcnow())
@@ -84,7 +112,9 @@ def send_email_code(*, mfa_token: object = None, user_id: object = None,
                     client: ClientInfo | None = None) -> None:
     """Mail a sign-in code for a pending login. Raises the challenge errors of
     challenges.find, MfaNotEnabled, RateLimited."""
-    _challenge, user = _pending(mfa_token, user_id)
+    challenge, user = _pending(mfa_token, user_id)
+    if (challenge.context or {}).get(MAILBOX):
+        raise MfaNotEnabled(_SAME_MAILBOX, field="method")
     email_codes.send(user, client=client)
 
 
@@ -109,8 +139,9 @@ def complete(*, method: object, value: object, mfa_token: object = None,
     challenge, user = _pending(mfa_token, user_id)
     challenges.spend_attempt(challenge)
     try:
-        if method in factors.METHODS and method not in status.enabled_methods(user):
-            raise MfaNotEnabled(field="method")
+        if method in factors.METHODS and method not in _methods(challenge, user):
+            raise MfaNotEnabled(_SAME_MAILBOX if method == factors.EMAIL and (
+                challenge.context or {}).get(MAILBOX) else None, field="method")
         earned = factors.verify(user, method, value, client=client)
     except (MfaInvalidCode, MfaNotEnabled, PasskeyInvalid) as exc:
         exc.details["attempts_left"] = challenges.attempts_left(challenge)
