@@ -187,11 +187,11 @@ def _finish(method: str, value, body) -> dict:
     return completed_out(issued, device_token)
 
 
-def _reauthenticated(model: type[Body] = None) -> tuple:
-    """The caller (a token is checked before the body is read) and the optional body,
-    proven again when it carries a password or code."""
-    caller = principal()
-    body = read_json(model or ReauthBody, optional=True)
+def _reauthenticated(caller=None) -> tuple:
+    """The caller (its token checked before the body is read) and the optional ReauthBody,
+    the caller proven again when the body carries a password or code."""
+    caller = caller or principal()
+    body = read_json(ReauthBody, optional=True)
     api_mfa.reauthenticate(caller, client=client_info(), password=body.password,
                            code=body.code, method=body.method)
     return caller, body
@@ -392,11 +392,12 @@ def device_out(row, current_id) -> dict:
             "trusted_until": device.expires_at.isoformat() if device else None}
 
 
-def _trust_current():
-    caller, _body = _reauthenticated()
+def _trust_current(caller=None) -> dict:
+    """Trust the caller's own device; its token goes back in the answer, once."""
+    caller, _body = _reauthenticated(caller)
     device, token = trusted_devices.trust_session(caller.user, caller.session,
                                                   client=client_info())
-    return caller, {"device_id": str(caller.session.id), "device_token": token,
+    return {"device_id": str(caller.session.id), "device_token": token,
                     "trusted_until": device.expires_at.isoformat(),
                     "expires_in": trusted_devices.max_age()}
 
@@ -405,8 +406,7 @@ def _trust_current():
                summary="Trust this device for MFA (skip MFA for N days)", request=ReauthBody,
                body_required=False, auth=True)
 def mfa_trust_device():
-    _caller, out = _trust_current()
-    return out
+    return _trust_current()
 
 
 @dialect.route("/auth/mfa/revoke-trust", "POST",
@@ -470,8 +470,8 @@ def device_trust(device_id: str):
     if caller.session is None or row.id != caller.session.id:
         raise Forbidden("A device can only be trusted from itself: its device token is "
                         "handed to the device that asks.")
-    _caller, out = _trust_current()
-    return device_out(row, row.id) | out
+    trusted = _trust_current(caller)
+    return device_out(row, row.id) | trusted
 
 
 @dialect.route("/devices/<device_id>/trust", "DELETE", summary="Remove trust from device",
