@@ -627,3 +627,17 @@ def test_the_email_code_arrives_over_smtp(mail_app, smtp_server):
     done = api.post(f"{BASE}/auth/login/mfa/email",
                     json={"mfa_token": challenge["mfa_token"], "code": code})
     assert done.status_code == 200 and "tokens" in done.get_json()
+
+
+def test_user_id_cannot_finish_a_login_started_on_the_hosted_pages(client, secret, clock,
+                                                                   query):
+    from tests.conftest import post_form
+
+    page = post_form(client, "/login", {"email": EMAIL, "password": DEFAULT_PASSWORD})
+    assert page.status_code == 302 and "/mfa" in page.headers["Location"]
+    user_id = query(lambda s: str(s.scalar(select(User.id))))
+    response = client.post(f"{BASE}/auth/login/mfa",
+                           json={"user_id": user_id, "code": clock.code(secret)})
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "mfa_challenge_invalid"
+    assert query(lambda s: s.scalar(select(MfaChallenge.attempts))) == 0
