@@ -1,5 +1,5 @@
 """What the dialects that document MFA share: re-authentication before a factor change,
-ending the other sessions on request, and shaping core's MFA objects.
+and ending the other sessions on request.
 
 Core refuses a factor change (reauthentication_required) unless the caller's session
 authenticated within TESSERA_MFA_RECENT_AUTH. A fresh login is recent; an older token
@@ -13,8 +13,6 @@ from app.core import api_logins
 from app.core.context import ClientInfo
 from app.core.errors import ReauthenticationRequired
 from app.core.mfa import factors, recent_auth, totp
-from app.core.mfa import status as mfa_status
-from app.core.mfa.passkeys import bytes_to_base64url
 
 
 def code_method(user, code: str, method: str | None = None) -> str:
@@ -48,21 +46,3 @@ def end_others_if(asked: bool | None, caller: api_logins.Principal, *,
     if not asked:
         return None
     return api_logins.end_other_sessions(caller, reason="mfa_changed", client=client)
-
-
-def status_out(user) -> dict:
-    """modernauth-style snake_case status (other dialects rename the keys)."""
-    state = mfa_status.status(user)
-    return {"enabled": state.enabled, "methods": state.methods,
-            "preferred_method": state.preferred, "totp_enabled": state.totp,
-            "email_enabled": state.email, "webauthn_credentials": state.passkeys,
-            "backup_codes_remaining": state.recovery_codes_remaining,
-            "trusted_devices": state.trusted_devices}
-
-
-def passkey_out(row) -> dict:
-    return {"id": str(row.id), "credential_id": bytes_to_base64url(row.credential_id),
-            "name": row.name, "device_type": row.device_type, "backed_up": row.backed_up,
-            "transports": list(row.transports or []), "aaguid": row.aaguid,
-            "created_at": row.created_at.isoformat(),
-            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}

@@ -24,6 +24,7 @@ from typing import Any
 
 from flask import request
 from pydantic import ConfigDict
+from webauthn.helpers import bytes_to_base64url
 
 from app.api import mfa as api_mfa
 from app.api.common import Body, Reply, client_info, principal, read_json
@@ -165,6 +166,23 @@ def mfa_required_out(pending: PendingLogin) -> dict:
             "preferred_method": pending.preferred, "expires_in": pending.expires_in}
 
 
+def status_out(user) -> dict:
+    state = mfa_status.status(user)
+    return {"enabled": state.enabled, "methods": state.methods,
+            "preferred_method": state.preferred, "totp_enabled": state.totp,
+            "email_enabled": state.email, "webauthn_credentials": state.passkeys,
+            "backup_codes_remaining": state.recovery_codes_remaining,
+            "trusted_devices": state.trusted_devices}
+
+
+def passkey_out(row) -> dict:
+    return {"id": str(row.id), "credential_id": bytes_to_base64url(row.credential_id),
+            "name": row.name, "device_type": row.device_type, "backed_up": row.backed_up,
+            "transports": list(row.transports or []), "aaguid": row.aaguid,
+            "created_at": row.created_at.isoformat(),
+            "last_used_at": row.last_used_at.isoformat() if row.last_used_at else None}
+
+
 def login_out(result) -> dict:
     """The documented answer to a first factor: a session, or the MFA step."""
     if isinstance(result, PendingLogin):
@@ -258,7 +276,7 @@ def login_mfa_webauthn_finish():
 @dialect.route("/auth/mfa/status", "GET", summary="Get MFA status and enabled methods",
                response=StatusOut, auth=True)
 def mfa_status_view():
-    return api_mfa.status_out(principal().user)
+    return status_out(principal().user)
 
 
 @dialect.route("/auth/mfa/setup", "POST", summary="Setup TOTP MFA", request=ReauthBody,
@@ -355,13 +373,13 @@ def webauthn_register_finish():
     row = passkeys.register(caller.user, credential, session=caller.session, name=body.name,
                             client=client_info())
     codes = recovery_codes.first_set(caller.user, session=caller.session, client=client_info())
-    return {"credential": api_mfa.passkey_out(row), "backup_codes": codes}, 201
+    return {"credential": passkey_out(row), "backup_codes": codes}, 201
 
 
 @dialect.route("/auth/mfa/webauthn/credentials", "GET",
                summary="List registered WebAuthn credentials", auth=True)
 def webauthn_credentials():
-    return {"credentials": [api_mfa.passkey_out(row)
+    return {"credentials": [passkey_out(row)
                             for row in passkeys.list_credentials(principal().user)]}
 
 
