@@ -51,6 +51,14 @@ def test_completing_with_totp_yields_pwd_otp_mfa(mfa_user, totp_secret, clock):
     assert done.context == {"dialect": "apiv1"} and done.trusted_device_token is None
 
 
+def test_a_sign_in_link_then_totp_is_still_two_factors(mfa_user, totp_secret, clock):
+    # Both steps are one-time secrets (`otp`), but from two independent factors.
+    pending = login.begin(mfa_user, amr=["otp"], mailbox_proven=True)
+    done = login.complete(mfa_token=pending.mfa_token, method="totp",
+                          value=clock.code(totp_secret))
+    assert done.amr == ["otp", "mfa"]
+
+
 def test_the_challenge_is_also_found_by_user_id(mfa_user, totp_secret, clock):
     login.begin(mfa_user, amr=["pwd"])
     done = login.complete(user_id=str(mfa_user.id), method="totp",

@@ -49,4 +49,4 @@ def test_after_a_sign_in_link_email_is_left_out_refused_and_not_sent(mfa_user, e
     assert refused.value.details["attempts_left"] == 4
     done = login.complete(method="totp", value=clock.code(totp_secret),
                           mfa_token=pending.mfa_token, client=CLIENT)
-    assert done.amr == ["otp"] and done.context["mailbox"] is True
+    assert done.amr == ["otp", "mfa"] and done.context["mailbox"] is True

@@ -152,9 +152,12 @@ def complete(*, method: object, value: object, mfa_token: object = None,
     token = None
     if remember_device:
         _device, token = trusted_devices.issue(user, client=client)
-    return CompletedLogin(user=user, amr=amr_values.combine(challenge.first_factor_amr, earned),
-                          method=str(method), context=dict(challenge.context or {}),
-                          trusted_device_token=token)
+    # A finished challenge is two independent factors by construction (an emailed code is
+    # never offered after a sign-in link), so `mfa` holds even when both steps were one-time
+    # secrets (a sign-in link, then an authenticator code: both `otp`).
+    amr = amr_values.combine(challenge.first_factor_amr, earned, [amr_values.MULTI_FACTOR])
+    return CompletedLogin(user=user, amr=amr, method=str(method),
+                          context=dict(challenge.context or {}), trusted_device_token=token)
 
 
 def passwordless_options() -> dict:
