@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from app.models import AuditEvent, MfaChallenge
 from app.models.types import utcnow
+from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
 from tests.test_api_apiv1 import BASE, ERROR_KEYS, assert_ok, bearer, login, register
 
@@ -214,34 +215,8 @@ def test_reset_user_mfa_bad_input(client, admin_tokens, body, status, field):
 
 # --- email codes as the second factor -------------------------------------------------------
 
-def turn_on_email_codes(app):
-    """Through core, as /account/security does (apiv1 documents no switch for it)."""
-    from app.core import accounts, sessions
-    from app.core.context import ClientInfo
-    from app.core.mfa import email_codes
-    from app.extensions import db
-
-    with app.app_context():
-        user = accounts.find_by_email(EMAIL)
-        user.email_verified = True
-        session, _ = sessions.start_session(user, client=ClientInfo(), amr=["pwd"])
-        email_codes.enable(user, session=session)
-        db.session.commit()
-
-
-def mailed_code(query) -> str:
-    import re
-
-    from app.models import OutboundMail
-
-    text = query(lambda s: s.scalars(select(OutboundMail.text)
-                                     .where(OutboundMail.purpose == "mfa_code")
-                                     .order_by(OutboundMail.created_at.desc())).first())
-    return re.search(r"\b(\d{6})\b", text).group(1)
-
-
 def test_an_email_code_finishes_the_login(app, client, tokens, query):
-    turn_on_email_codes(app)
+    enable_email_codes(app, EMAIL)
     challenge = pending(client)
     assert challenge["methods"] == ["email"]
     assert_error(client.post(f"{BASE}/otp/send", json={"method": "sms",

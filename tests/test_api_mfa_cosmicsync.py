@@ -13,6 +13,7 @@ from app.core import clients
 from app.extensions import db
 from app.models import AuthSession, RefreshToken
 from app.models.types import utcnow
+from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
 
 EMAIL = "ada@example.com"
@@ -142,26 +143,12 @@ def test_a_remembered_device_skips_mfa(client, app_id, secret, clock):
 
 
 def test_an_email_code_is_mailed_with_the_login_answer(app, client, app_id, token, query):
-    import re
-
-    from app.core import accounts, sessions
-    from app.core.context import ClientInfo
-    from app.core.mfa import email_codes
-    from app.models import OutboundMail
-
-    with app.app_context():
-        user = accounts.find_by_email(EMAIL)
-        user.email_verified = True
-        session, _ = sessions.start_session(user, client=ClientInfo(), amr=["pwd"])
-        email_codes.enable(user, session=session)
-        db.session.commit()
+    enable_email_codes(app, EMAIL)
     answer = login(client, app_id).get_json()
     assert answer["methods"] == ["email"] and answer["email_code_sent"] is True
-    text = query(lambda s: s.scalars(select(OutboundMail.text)
-                                     .where(OutboundMail.purpose == "mfa_code")).first())
-    code = re.search(r"\b(\d{6})\b", text).group(1)
     done = client.post("/auth/mfa/verify", json={"mfa_token": answer["mfa_token"],
-                                                  "code": code, "method": "email"})
+                                                  "code": mailed_code(query),
+                                                  "method": "email"})
     assert done.status_code == 200 and done.get_json()["token"]
 
 

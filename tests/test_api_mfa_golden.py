@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.api_mfa import enable_totp
 from tests.dialects import ADAPTERS, PASSWORD
 from tests.flow import make_client
 from tests.test_api_scenarios import shape
@@ -28,22 +29,6 @@ FINISH = {
 @pytest.fixture
 def context(app):
     return {"application_id": make_client(app, name="Golden app")["client_id"]}
-
-
-def enable_totp(app, email, clock) -> str:
-    from app.core import accounts, sessions
-    from app.core.context import ClientInfo
-    from app.core.mfa import totp
-    from app.extensions import db
-
-    with app.app_context():
-        user = accounts.find_by_email(email)
-        session, _ = sessions.start_session(user, client=ClientInfo(), amr=["pwd"])
-        setup = totp.begin_setup(user, session=session)
-        totp.enable(user, clock.code(setup.secret), session=session)
-        db.session.commit()
-    clock.advance(60)
-    return setup.secret
 
 
 @pytest.mark.parametrize("dialect_id", sorted(ADAPTERS))

@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from app.models import AuthSession, MfaChallenge, OutboundMail, TrustedDevice, User
 from app.models.types import utcnow
+from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
 from tests.webauthn_authenticator import SoftwareAuthenticator
 
@@ -263,13 +264,6 @@ def test_new_backup_codes_replace_the_old_set(client, token, secret):
 
 # --- email codes -------------------------------------------------------------------------------
 
-def mailed_code(query) -> str:
-    text = query(lambda s: s.scalars(select(OutboundMail.text)
-                                     .where(OutboundMail.purpose == "mfa_code")
-                                     .order_by(OutboundMail.created_at.desc())).first())
-    return re.search(r"\b(\d{6})\b", text).group(1)
-
-
 def verify_email(app):
     from app.extensions import db
 
@@ -464,12 +458,16 @@ def test_devices_get_trust_untrust_and_remove(client, token, secret):
 
 # --- magic links, settings, authentication ---------------------------------------------------
 
-def test_a_magic_link_is_only_a_first_factor(client, secret, clock, query):
+def magic_link_token(client, query) -> str:
     client.post(f"{BASE}/auth/magic-link/send", json={"email": EMAIL})
     text = query(lambda s: s.scalars(select(OutboundMail.text)
-                                     .order_by(OutboundMail.created_at.desc())).first())
-    link_token = re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
-    answer = client.post(f"{BASE}/auth/magic-link/verify", json={"token": link_token})
+                                     .where(OutboundMail.purpose == "magic_link")).one())
+    return re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
+
+
+def test_a_magic_link_is_only_a_first_factor(client, secret, clock, query):
+    answer = client.post(f"{BASE}/auth/magic-link/verify",
+                         json={"token": magic_link_token(client, query)})
     body = answer.get_json()
     assert answer.status_code == 200 and body["mfa_required"] is True and "tokens" not in body
     done = client.post(f"{BASE}/auth/login/mfa",
@@ -477,7 +475,7 @@ def test_a_magic_link_is_only_a_first_factor(client, secret, clock, query):
     assert done.status_code == 200
     amr = query(lambda s: s.scalars(select(AuthSession)
                                     .order_by(AuthSession.created_at.desc())).first().amr)
-    assert amr == ["otp"]  # a link and an app code: both one-time codes, one method
+    assert amr == ["otp", "mfa"]  # a link and an app code: two factors, both one-time codes
 
 
 def test_settings_tell_the_mfa_flags(client):
@@ -556,14 +554,6 @@ def test_login_steps_name_the_bad_field(client, path, body, field):
     assert response.get_json()["field"] == field
 
 
-def magic_link_token(client, query) -> str:
-    client.post(f"{BASE}/auth/magic-link/send", json={"email": EMAIL})
-    text = query(lambda s: s.scalars(select(OutboundMail.text)
-                                     .where(OutboundMail.purpose != "mfa_code")
-                                     .order_by(OutboundMail.created_at.desc())).first())
-    return re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)
-
-
 def test_an_email_code_cannot_follow_a_sign_in_link(client, token, app, query):
     verify_email(app)
     codes = client.post(f"{BASE}/auth/mfa/email/enable", headers=bearer(token)
@@ -601,19 +591,11 @@ def test_a_sign_in_link_with_only_email_codes_needs_the_password(client, token, 
 
 
 def test_the_email_code_arrives_over_smtp(mail_app, smtp_server):
-    from app.core import accounts
-    from app.core.mfa import email_codes
-    from app.extensions import db
     from tests.mail_fixtures import body_of
 
     api = mail_app.test_client()
     api.post(f"{BASE}/auth/register", json={"email": EMAIL, "password": DEFAULT_PASSWORD})
-    with mail_app.app_context():
-        user = accounts.find_by_email(EMAIL)
-        user.email_verified = True
-        session = db.session.scalar(select(AuthSession))
-        email_codes.enable(user, session=session)
-        db.session.commit()
+    enable_email_codes(mail_app, EMAIL)
     challenge = login(api).get_json()
     sent = api.post(f"{BASE}/auth/login/mfa/email/send",
                     json={"mfa_token": challenge["mfa_token"]})

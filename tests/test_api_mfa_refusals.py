@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import AuditEvent, AuthSession
+from tests.api_mfa import enable_totp
 from tests.dialects import ADAPTERS, PASSWORD
 
 EMAIL = "ada@example.com"
@@ -15,18 +16,8 @@ EMAIL = "ada@example.com"
 @pytest.fixture
 def totp_user(app, make_user, clock):
     """A user whose authenticator app is on (set up through core, as any page would)."""
-    from app.core import accounts, sessions
-    from app.core.context import ClientInfo
-    from app.core.mfa import totp
-    from app.extensions import db
-
     created = make_user(email=EMAIL, password=PASSWORD)
-    with app.app_context():
-        user = accounts.get_user(created["id"])
-        session, _ = sessions.start_session(user, client=ClientInfo(), amr=["pwd"])
-        setup = totp.begin_setup(user, session=session)
-        totp.enable(user, clock.code(setup.secret), session=session)
-        db.session.commit()
+    enable_totp(app, EMAIL, clock)
     return created
 
 
