@@ -153,13 +153,14 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
                               "ask for. Sign in where the second factor is asked.")
         device = None
     else:
-        pending = mfa_login.begin(user, amr=amr, client=client,
-                                  trusted_device_token=device_token,
-                                  context={"dialect": dialect, "mailbox": mailbox_proven,
-                                           "refresh_token": with_refresh_token})
+        # Checked here rather than by begin(), so the session can be tied to the device.
+        device = trusted_devices.verify(user, device_token)
+        pending = None if device is not None else mfa_login.begin(
+            user, amr=amr, client=client,
+            context={"dialect": dialect, "mailbox": mailbox_proven,
+                     "refresh_token": with_refresh_token})
         if pending is not None:
             return _without_mailbox_codes(pending) if mailbox_proven else pending
-        device = trusted_devices.verify(user, device_token)
     session, _secret = sessions.start_session(user, client=client, amr=amr)
     if device is not None:
         trusted_devices.attach(device, session)
