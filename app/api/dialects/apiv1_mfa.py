@@ -129,8 +129,6 @@ def _verify(method: str, body):
     """Finish a pending login (mfaToken), or with only a bearer token, step up."""
     if body.mfaToken is None and bearer_token() is not None:
         caller = principal()
-        if caller.session is None:
-            raise ValidationError("This token has no session to confirm.", field="mfaToken")
         api_mfa.reauthenticate(caller, client=client_info(), code=body.code, method=method)
         return ok("MFA verified.", {"verified": True, "method": method,
                                     "authTime": caller.session.auth_time.isoformat()})
