@@ -623,3 +623,49 @@ def test_user_id_cannot_finish_a_login_started_on_the_hosted_pages(client, secre
     assert response.status_code == 401
     assert response.get_json()["error"] == "mfa_challenge_invalid"
     assert query(lambda s: s.scalar(select(MfaChallenge.attempts))) == 0
+
+
+def age_sessions(app) -> None:
+    from app.extensions import db
+
+    with app.app_context():
+        db.session.execute(update(AuthSession).values(
+            auth_time=utcnow() - timedelta(hours=1)))
+        db.session.commit()
+
+
+def test_a_current_code_re_authenticates_an_old_session(client, token, secret, clock, app):
+    age_sessions(app)
+    refused = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token))
+    assert refused.status_code == 401
+    assert refused.get_json()["error"] == "reauthentication_required"
+    wrong = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token),
+                        json={"code": "000000"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"] == "mfa_invalid_code"
+    codes = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token),
+                        json={"code": clock.code(secret)})
+    assert codes.status_code == 200 and len(codes.get_json()["backup_codes"]) == 10
+    # Recent now: the next change needs no proof.
+    assert client.post(f"{BASE}/auth/mfa/trust-device", headers=bearer(token)
+                       ).status_code == 200
+
+
+def test_a_backup_code_also_re_authenticates(client, token, secret, app):
+    codes = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token)
+                        ).get_json()["backup_codes"]
+    age_sessions(app)
+    response = client.post(f"{BASE}/auth/mfa/trust-device", headers=bearer(token),
+                           json={"code": codes[0]})
+    assert response.status_code == 200 and response.get_json()["device_token"]
+    count = client.get(f"{BASE}/auth/mfa/backup-codes/count", headers=bearer(token))
+    assert count.get_json() == {"count": 9}
+
+
+def test_a_passkey_is_deleted_by_query_id(client, token):
+    authenticator = SoftwareAuthenticator()
+    row = register_passkey(client, token, authenticator).get_json()["credential"]
+    deleted = client.delete(f"{BASE}/auth/mfa/webauthn/credentials?id={row['credential_id']}",
+                            headers=bearer(token))
+    assert deleted.status_code == 200
+    assert client.get(f"{BASE}/auth/mfa/status", headers=bearer(token)
+                      ).get_json()["webauthn_credentials"] == 0
