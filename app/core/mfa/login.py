@@ -144,6 +144,7 @@ def complete(*, method: object, value: object, mfa_token: object = None,
                 challenge.context or {}).get(MAILBOX) else None, field="method")
         earned = factors.verify(user, method, value, client=client)
     except (MfaInvalidCode, MfaNotEnabled, PasskeyInvalid) as exc:
+        exc.durable = True  # MfaNotEnabled too: the spent attempt must be committed
         exc.details["attempts_left"] = challenges.attempts_left(challenge)
         if challenges.attempts_left(challenge) == 0:
             challenges.finish(challenge)  # spent: the person must sign in again
