@@ -669,3 +669,16 @@ def test_a_passkey_is_deleted_by_query_id(client, token):
     assert deleted.status_code == 200
     assert client.get(f"{BASE}/auth/mfa/status", headers=bearer(token)
                       ).get_json()["webauthn_credentials"] == 0
+
+
+def test_every_login_mfa_route_spends_the_same_five_attempts(client, token, secret, clock):
+    codes = client.post(f"{BASE}/auth/mfa/backup-codes", headers=bearer(token)
+                        ).get_json()["backup_codes"]
+    challenge = pending(client)
+    for path, code in [("/auth/login/mfa", "000000"), ("/auth/login/mfa/backup", "aaaaa-aaaaa"),
+                       ("/auth/login/mfa", "111111"), ("/auth/login/mfa/email", "222222"),
+                       ("/auth/login/mfa/backup", "bbbbb-bbbbb")]:
+        client.post(f"{BASE}{path}", json={"mfa_token": challenge["mfa_token"], "code": code})
+    dead = client.post(f"{BASE}/auth/login/mfa/backup",
+                       json={"mfa_token": challenge["mfa_token"], "code": codes[0]})
+    assert dead.status_code in (401, 429) and "tokens" not in dead.get_json()

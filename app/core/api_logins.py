@@ -12,7 +12,7 @@ others get MfaRequired. A pending login is bound to the dialect that started it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -23,13 +23,11 @@ from app.core.errors import (
     InvalidGrant,
     InvalidToken,
     MfaChallengeInvalid,
-    MfaNotEnabled,
     MfaRequired,
     Unauthenticated,
     ValidationError,
 )
 from app.core.mfa import challenges as mfa_challenges
-from app.core.mfa import factors as mfa_factors
 from app.core.mfa import login as mfa_login
 from app.core.mfa import status as mfa_status
 from app.core.mfa import trusted_devices
@@ -142,9 +140,8 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
     (None of it when device_token names one of the user's trusted devices), and without,
     MfaRequired (after the first factor proved right, so a stranger learns nothing).
 
-    mailbox_proven: the first factor was a link mailed to the account (a sign-in link). An
-    email code would prove the same mailbox again, so it is not offered as the second
-    factor; a user whose only factor it is gets MfaRequired (sign in with the password)."""
+    mailbox_proven: the first factor was a link mailed to the account (a sign-in link); see
+    app.core.mfa.login.begin (no email code then)."""
     if not allow_mfa:
         if mfa_status.is_enabled(user):
             audit.record(audit.LOGIN_FAILED, user_id=user.id, client=client,
@@ -156,47 +153,29 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
         # Checked here rather than by begin(), so the session can be tied to the device.
         device = trusted_devices.verify(user, device_token)
         pending = None if device is not None else mfa_login.begin(
-            user, amr=amr, client=client,
-            context={"dialect": dialect, "mailbox": mailbox_proven,
-                     "refresh_token": with_refresh_token})
+            user, amr=amr, client=client, mailbox_proven=mailbox_proven,
+            context={"dialect": dialect, "refresh_token": with_refresh_token})
         if pending is not None:
-            return _without_mailbox_codes(pending) if mailbox_proven else pending
+            return pending
     session, _secret = sessions.start_session(user, client=client, amr=amr)
     if device is not None:
         trusted_devices.attach(device, session)
     return _issue(user, session, dialect, with_refresh_token=with_refresh_token)
 
 
-def _without_mailbox_codes(pending: PendingLogin) -> PendingLogin:
-    methods = [method for method in pending.methods if method != mfa_factors.EMAIL]
-    if not methods:
-        mfa_challenges.finish(pending.challenge)
-        raise MfaRequired("A code by email cannot follow a sign-in link: both prove the same "
-                          "mailbox. Sign in with your password.")
-    preferred = pending.preferred if pending.preferred in methods else next(
-        (method for method in methods if method in mfa_status.PREFERABLE), None)
-    return replace(pending, methods=methods, preferred=preferred)
-
-
-def _pending_here(dialect: str, mfa_token: object, user_id: object,
-                  method: object = None) -> None:
-    """Raise the challenge errors unless a live pending login started in this dialect (and,
-    after a sign-in link, MfaNotEnabled for an email code)."""
+def _pending_here(dialect: str, mfa_token: object, user_id: object) -> None:
+    """Raise the challenge errors unless a live pending login started in this dialect."""
     if mfa_token is None and user_id is None:
         raise ValidationError("Send the mfa_token of the pending login.", field="mfa_token")
     challenge = mfa_challenges.find(mfa_token=mfa_token, user_id=user_id)
-    context = challenge.context or {}
-    if context.get("dialect") != dialect:
+    if (challenge.context or {}).get("dialect") != dialect:
         raise MfaChallengeInvalid()
-    if context.get("mailbox") and method == mfa_factors.EMAIL:
-        raise MfaNotEnabled("A code by email cannot follow a sign-in link: both prove the "
-                            "same mailbox.", field="method")
 
 
 def send_mfa_email_code(*, mfa_token: object = None, user_id: object = None, dialect: str,
                         client: ClientInfo) -> None:
     """Mail a sign-in code for a pending login of this dialect."""
-    _pending_here(dialect, mfa_token, user_id, mfa_factors.EMAIL)
+    _pending_here(dialect, mfa_token, user_id)
     mfa_login.send_email_code(mfa_token=mfa_token, user_id=user_id, client=client)
 
 
@@ -213,7 +192,7 @@ def finish_mfa_login(*, method: object, value: object, mfa_token: object = None,
     """Complete a pending login of this dialect with a second factor (one of its attempts
     spent first; see app.core.mfa.login.complete for the errors). Returns the tokens and,
     when remember_device, the trusted-device token the client presents at its next login."""
-    _pending_here(dialect, mfa_token, user_id, method)
+    _pending_here(dialect, mfa_token, user_id)
     done = mfa_login.complete(method=method, value=value, mfa_token=mfa_token,
                               user_id=user_id, client=client,
                               remember_device=remember_device)
