@@ -159,3 +159,19 @@ def test_verify_has_a_per_ip_limit(app_factory):
     assert first.headers["X-RateLimit-Remaining"] == "0"
     second = client.post("/auth/mfa/verify", json={"mfa_token": "x", "code": "123456"})
     assert second.status_code == 429 and second.get_json()["error"] == "rate_limited"
+
+
+def test_too_many_email_codes_keep_the_pending_login(app_factory, query):
+    app = app_factory(MAIL_SEND_LIMIT="1 per hour")
+    client = app.test_client()
+    with app.app_context():
+        app_client, _secret = clients.create_client("Tasks", ["https://tasks.example/cb"])
+        db.session.commit()
+        application = app_client.client_id
+    client.post("/auth/register", json={"email": EMAIL, "password": DEFAULT_PASSWORD,
+                                        "username": "ada", "application_id": application})
+    enable_email_codes(app, EMAIL)
+    assert login(client, application).get_json()["email_code_sent"] is True
+    second = login(client, application)
+    assert second.status_code == 200
+    assert second.get_json()["email_code_sent"] is False and second.get_json()["mfa_token"]

@@ -25,7 +25,7 @@ from app.api import mfa as api_mfa
 from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
 from app.api.dialects.cosmicsync import dialect, token_out
 from app.core import api_logins
-from app.core.errors import MfaNotEnabled
+from app.core.errors import MfaNotEnabled, RateLimited
 from app.core.mfa import factors, recovery_codes, totp, trusted_devices
 from app.core.mfa.login import PendingLogin
 
@@ -62,10 +62,14 @@ def login_answer(result) -> dict:
     answer = {"mfa_required": True, "mfa_token": result.mfa_token,
               "methods": result.methods, "expires_in": result.expires_in}
     if result.preferred == factors.EMAIL:
-        # The document has no endpoint to ask for the code: send it with the answer.
-        api_logins.send_mfa_email_code(mfa_token=result.mfa_token, dialect=dialect.id,
-                                       client=client_info())
-        answer["email_code_sent"] = True
+        # The document has no endpoint to ask for the code: send it with the answer. Too
+        # many sends keep the pending login (another method, or the last code, may serve).
+        try:
+            api_logins.send_mfa_email_code(mfa_token=result.mfa_token, dialect=dialect.id,
+                                           client=client_info())
+            answer["email_code_sent"] = True
+        except RateLimited:
+            answer["email_code_sent"] = False
     return answer
 
 
