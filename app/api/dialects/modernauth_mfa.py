@@ -105,15 +105,6 @@ class RevokeTrustBody(Body):
     device_id: str | None = None
 
 
-class MfaRequiredOut(Reply):
-    mfa_required: bool
-    user_id: str
-    mfa_token: str
-    methods: list[str]
-    preferred_method: str | None
-    expires_in: int
-
-
 class StatusOut(Reply):
     enabled: bool
     methods: list[str]
@@ -216,8 +207,7 @@ def _reauthenticated(caller=None) -> tuple:
 
 
 def _with_others_ended(message: dict, body, caller) -> dict:
-    ended = api_mfa.end_others_if(getattr(body, "revoke_other_sessions", False), caller,
-                                  client=client_info())
+    ended = api_mfa.end_others_if(body.revoke_other_sessions, caller, client=client_info())
     if ended is not None:
         message["revoked_sessions"] = ended
     return message
