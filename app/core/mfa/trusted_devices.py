@@ -54,6 +54,7 @@ def issue(user: User, *, client: ClientInfo | None = None,
                            label=client.user_agent, ip_address=client.ip_address,
                            created_at=now, expires_at=now + timedelta(seconds=max_age()),
                            session_id=session.id if session is not None else None)
+    db.session.flush()  # the session first (see attach)
     db.session.add(device)
     db.session.flush()
     audit.record(audit.MFA_TRUSTED_DEVICE_ADDED, user_id=user.id, client=client,
@@ -76,6 +77,10 @@ def verify(user: User, token: object) -> TrustedDevice | None:
 def attach(device: TrustedDevice, session: AuthSession) -> None:
     """Note `session` as the newest one started on the device (a login that skipped MFA
     with its token, or the login that trusted it)."""
+    # The session may still be pending. Nothing maps the link as a relationship, so the
+    # unit of work could write this UPDATE before the session's INSERT, and PostgreSQL
+    # checks the foreign key at once: write the session first.
+    db.session.flush()
     device.session_id = session.id
 
 
