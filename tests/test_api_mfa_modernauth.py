@@ -682,3 +682,54 @@ def test_every_login_mfa_route_spends_the_same_five_attempts(client, token, secr
     dead = client.post(f"{BASE}/auth/login/mfa/backup",
                        json={"mfa_token": challenge["mfa_token"], "code": codes[0]})
     assert dead.status_code in (401, 429) and "tokens" not in dead.get_json()
+
+
+def test_a_device_remembered_without_a_session_is_listed_and_forgotten(client, token, secret,
+                                                                       app):
+    from app.core import accounts
+    from app.core.context import ClientInfo
+    from app.core.mfa import trusted_devices
+    from app.extensions import db
+
+    with app.app_context():  # as the hosted pages remember a browser
+        device, _token = trusted_devices.issue(accounts.find_by_email(EMAIL),
+                                               client=ClientInfo(user_agent="Firefox on Linux"))
+        db.session.commit()
+        device_id = str(device.id)
+    listed = client.get(f"{BASE}/devices", headers=bearer(token)).get_json()["devices"]
+    remembered = next(d for d in listed if d["id"] == device_id)
+    assert remembered["signed_in"] is False and remembered["trusted"] is True
+    assert remembered["name"] == "Firefox on Linux"
+    assert all(d["signed_in"] for d in listed if d["id"] != device_id)
+    one = client.get(f"{BASE}/devices/{device_id}", headers=bearer(token))
+    assert one.status_code == 200 and one.get_json()["trusted_until"]
+    refused = client.post(f"{BASE}/devices/{device_id}/trust", headers=bearer(token))
+    assert refused.status_code == 403
+    untrusted = client.delete(f"{BASE}/devices/{device_id}/trust", headers=bearer(token))
+    assert untrusted.status_code == 200 and untrusted.get_json()["trusted"] is False
+    assert client.get(f"{BASE}/devices/{device_id}", headers=bearer(token)).status_code == 404
+    assert client.delete(f"{BASE}/devices/{device_id}", headers=bearer(token)
+                         ).status_code == 404
+
+
+def test_deleting_a_remembered_device_forgets_it(client, token, secret, app):
+    from app.core import accounts
+    from app.core.mfa import trusted_devices
+    from app.extensions import db
+
+    with app.app_context():
+        device, device_token = trusted_devices.issue(accounts.find_by_email(EMAIL))
+        db.session.commit()
+        device_id = str(device.id)
+    assert "tokens" in login(client, device_token=device_token).get_json()
+    listed = client.get(f"{BASE}/devices", headers=bearer(token)).get_json()["devices"]
+    # It signed in: the device now shows as that session.
+    session_id = next(d["id"] for d in listed if d["trusted"])
+    assert session_id != device_id
+    client.post(f"{BASE}/auth/logout", headers=bearer(
+        login(client, device_token=device_token).get_json()["tokens"]["access_token"]))
+    listed = client.get(f"{BASE}/devices", headers=bearer(token)).get_json()["devices"]
+    assert [d["id"] for d in listed if not d["signed_in"]] == [device_id]
+    forgotten = client.delete(f"{BASE}/devices/{device_id}", headers=bearer(token))
+    assert forgotten.status_code == 200
+    assert login(client, device_token=device_token).get_json()["mfa_required"] is True

@@ -14,8 +14,10 @@ also take `revoke_other_sessions: true` to sign out everywhere else.
 
 Devices: a device is one of the user's active sessions (the app or browser holding its
 tokens); `trusted` says whether it runs on a trusted device, one that skips MFA at its next
-sign-in. A device can only be trusted from itself (the device token must reach it);
-removing a device signs it out and forgets its trust.
+sign-in. A trusted device no active session runs on (remembered on the hosted pages, or
+signed out since) is listed as well, by its own id, with `signed_in: false`. A device can
+only be trusted from itself (the device token must reach it); removing a device signs it
+out and forgets its trust.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ class DeviceOut(Reply):
     created_at: str
     last_seen_at: str
     current: bool
+    signed_in: bool  # False: a trusted device without an active session
     trusted: bool
     trusted_until: str | None
 
@@ -392,12 +395,47 @@ def webauthn_credential_delete():
 # --- trusted devices -------------------------------------------------------------------------
 
 def device_out(row, current_id) -> dict:
+    """A device with a session: the app or browser signed in with it."""
     device = trusted_devices.for_session(row.user, row.id)
     return {"id": str(row.id), "name": row.user_agent, "ip": row.ip_address,
             "created_at": row.created_at.isoformat(),
             "last_seen_at": row.last_seen_at.isoformat(), "current": row.id == current_id,
-            "trusted": device is not None,
+            "signed_in": True, "trusted": device is not None,
             "trusted_until": device.expires_at.isoformat() if device else None}
+
+
+def remembered_out(device) -> dict:
+    """A trusted device no active session runs on (remembered on the hosted pages, or
+    signed out since): listed so that it can be forgotten."""
+    return {"id": str(device.id), "name": device.label, "ip": device.ip_address,
+            "created_at": device.created_at.isoformat(),
+            "last_seen_at": (device.last_used_at or device.created_at).isoformat(),
+            "current": False, "signed_in": False, "trusted": True,
+            "trusted_until": device.expires_at.isoformat()}
+
+
+def _devices(caller) -> tuple[list, list]:
+    """The caller's active sessions, and their trusted devices no active session runs on."""
+    active = sessions.active_sessions(caller.user)
+    ids = {row.id for row in active}
+    return active, [device for device in trusted_devices.list_for_user(caller.user)
+                    if device.session_id not in ids]
+
+
+def _find_device(caller, device_id: str) -> tuple:
+    """(session, None) or (None, trusted device) for an id from the list; else NotFound."""
+    active, remembered = _devices(caller)
+    for row in active:
+        if str(row.id) == device_id:
+            return row, None
+    for device in remembered:
+        if str(device.id) == device_id:
+            return None, device
+    raise NotFound("Device not found.", field="id")
+
+
+def _current_id(caller):
+    return caller.session.id if caller.session else None
 
 
 def _trust_current(caller=None) -> dict:
@@ -406,8 +444,15 @@ def _trust_current(caller=None) -> dict:
     device, token = trusted_devices.trust_session(caller.user, caller.session,
                                                   client=client_info())
     return {"device_id": str(caller.session.id), "device_token": token,
-                    "trusted_until": device.expires_at.isoformat(),
-                    "expires_in": trusted_devices.max_age()}
+            "trusted_until": device.expires_at.isoformat(),
+            "expires_in": trusted_devices.max_age()}
+
+
+def _untrust(caller, device_id) -> None:
+    """device_id: a device (session) id, or the id of a trusted device itself."""
+    device = trusted_devices.for_session(caller.user, device_id)
+    trusted_devices.revoke(caller.user, device.id if device else device_id,
+                           client=client_info())
 
 
 @dialect.route("/auth/mfa/trust-device", "POST",
@@ -423,49 +468,36 @@ def mfa_trust_device():
 def mfa_revoke_trust():
     caller = principal()
     body = read_json(RevokeTrustBody, optional=True)
-    session_id = body.device_id or (caller.session.id if caller.session else None)
-    _untrust(caller, session_id)
+    _untrust(caller, body.device_id or _current_id(caller))
     return {"message": "The device is no longer trusted."}
-
-
-def _untrust(caller, device_id) -> None:
-    """device_id: a device (session) id, or the id of a trusted device itself."""
-    device = trusted_devices.for_session(caller.user, device_id)
-    trusted_devices.revoke(caller.user, device.id if device else device_id,
-                           client=client_info())
-
-
-def _device_session(caller, device_id: str):
-    for row in sessions.active_sessions(caller.user):
-        if str(row.id) == device_id:
-            return row
-    raise NotFound("Device not found.", field="id")
 
 
 @dialect.route("/devices", "GET", summary="List all registered devices", auth=True)
 def devices():
     caller = principal()
-    current_id = caller.session.id if caller.session else None
-    return {"devices": [device_out(row, current_id)
-                        for row in sessions.active_sessions(caller.user)]}
+    active, remembered = _devices(caller)
+    return {"devices": [device_out(row, _current_id(caller)) for row in active]
+            + [remembered_out(device) for device in remembered]}
 
 
 @dialect.route("/devices/<device_id>", "GET", summary="Get device details",
                response=DeviceOut, auth=True)
 def device_get(device_id: str):
     caller = principal()
-    return device_out(_device_session(caller, device_id),
-                      caller.session.id if caller.session else None)
+    row, remembered = _find_device(caller, device_id)
+    return device_out(row, _current_id(caller)) if row else remembered_out(remembered)
 
 
 @dialect.route("/devices/<device_id>", "DELETE", summary="Remove/Logout a device",
                response=MessageOut, auth=True)
 def device_delete(device_id: str):
     caller = principal()
-    row = _device_session(caller, device_id)
-    device = trusted_devices.for_session(caller.user, row.id)
+    row, remembered = _find_device(caller, device_id)
+    device = trusted_devices.for_session(caller.user, row.id) if row else remembered
     if device is not None:
         trusted_devices.revoke(caller.user, device.id, client=client_info())
+    if row is None:
+        return {"message": "The device was forgotten."}
     api_logins.end_user_session(caller.user, row.id, client=client_info())
     return {"message": "The device was signed out."}
 
@@ -474,8 +506,8 @@ def device_delete(device_id: str):
                request=ReauthBody, body_required=False, auth=True)
 def device_trust(device_id: str):
     caller = principal()
-    row = _device_session(caller, device_id)
-    if caller.session is None or row.id != caller.session.id:
+    row, _remembered = _find_device(caller, device_id)
+    if row is None or row.id != _current_id(caller):
         raise Forbidden("A device can only be trusted from itself: its device token is "
                         "handed to the device that asks.")
     trusted = _trust_current(caller)
@@ -486,8 +518,10 @@ def device_trust(device_id: str):
                response=DeviceOut, auth=True)
 def device_untrust(device_id: str):
     caller = principal()
-    row = _device_session(caller, device_id)
-    device = trusted_devices.for_session(caller.user, row.id)
+    row, remembered = _find_device(caller, device_id)
+    device = trusted_devices.for_session(caller.user, row.id) if row else remembered
     if device is not None:
         trusted_devices.revoke(caller.user, device.id, client=client_info())
-    return device_out(row, caller.session.id if caller.session else None)
+    if row is None:
+        return remembered_out(remembered) | {"trusted": False, "trusted_until": None}
+    return device_out(row, _current_id(caller))
