@@ -136,6 +136,26 @@ def test_a_user_id_without_a_pending_login_gets_nothing(client, secret, clock, q
         "mfa_challenge_invalid"
 
 
+@pytest.mark.parametrize("end_them", ["change_password", "revoke_all_sessions"])
+def test_a_pending_login_ends_with_the_password_or_the_sessions(client, token, secret, clock,
+                                                               end_them):
+    challenge = pending(client)
+    # The owner, still signed in, changes the password (or signs out everywhere): the
+    # password that opened the pending login must not finish it with a second factor.
+    if end_them == "change_password":
+        changed = client.post(f"{BASE}/auth/change-password", headers=bearer(token), json={
+            "current_password": DEFAULT_PASSWORD, "new_password": "a brand new passphrase"})
+    else:
+        changed = client.post(f"{BASE}/auth/revoke-all-sessions", headers=bearer(token))
+    assert changed.status_code == 200, changed.get_json()
+    for body in ({"mfa_token": challenge["mfa_token"]}, {"user_id": challenge["user_id"]}):
+        response = client.post(f"{BASE}/auth/login/mfa",
+                               json={**body, "code": clock.code(secret)})
+        assert response.status_code == 401, response.get_json()
+        assert response.get_json()["error"] == "mfa_challenge_invalid"
+        assert "tokens" not in response.get_json()
+
+
 @pytest.mark.parametrize("body, field", [
     ({"mfa_token": "x"}, "code"),
     ({"code": "123456"}, "mfa_token"),

@@ -4,11 +4,15 @@ factor, attempts, trusted devices, and what the session records (amr, acr)."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from sqlalchemy import select
 
-from app.models import AuthSession, OutboundMail, TrustedDevice
+from app.core import accounts, sessions
+from app.core.context import ClientInfo
+from app.extensions import db
+from app.models import AuthSession, OutboundMail, TrustedDevice, User
 from app.oidc import acr
 from tests.conftest import DEFAULT_PASSWORD, fetch_csrf, login, post_form
 from tests.mfa_pages import (
@@ -188,6 +192,63 @@ def test_a_password_reset_does_not_skip_the_second_factor(app, client, person, s
     assert not signed_in(client)
     response = password_step(client, person["email"], NEW_PASSWORD)
     assert response.headers["Location"] == "/mfa"
+
+
+# --- a pending login ends with the sessions -----------------------------------------------
+
+def step_up_pending(client, person, secret, clock):
+    """Signed in with both factors, then asked to confirm again (/mfa/step-up)."""
+    password_step(client, person["email"])
+    answer(client, "totp", clock.code(secret))
+    clock.advance(30)
+    assert client.get("/mfa/step-up").headers["Location"] == "/mfa"
+
+
+def live_sessions(query, person) -> int:
+    return query(lambda s: len(s.scalars(select(AuthSession).where(
+        AuthSession.user_id == uuid.UUID(person["id"]),
+        AuthSession.ended_at.is_(None))).all()))
+
+
+def end_newest_session(app, person, *, everywhere: bool) -> None:
+    with app.app_context():
+        session = db.session.get(AuthSession, newest_session(app, person).id)
+        if everywhere:
+            sessions.end_all_sessions(session.user, reason="revoked_all", client=ClientInfo())
+        else:  # signed out from another browser's session list
+            sessions.end_session(session, reason="ended_by_user", client=ClientInfo())
+        db.session.commit()
+
+
+def test_a_step_up_of_a_session_ended_meanwhile_opens_no_new_one(app, client, person, secret,
+                                                                 clock, query):
+    step_up_pending(client, person, secret, clock)
+    end_newest_session(app, person, everywhere=False)
+    response = answer(client, "totp", clock.code(secret))
+    assert response.status_code == 303 and response.headers["Location"] == "/login"
+    assert live_sessions(query, person) == 0
+    assert not signed_in(client)
+
+
+def test_signing_out_everywhere_ends_a_pending_step_up(app, client, person, secret, clock,
+                                                       query):
+    step_up_pending(client, person, secret, clock)
+    end_newest_session(app, person, everywhere=True)
+    assert client.get("/mfa").headers["Location"] == "/login"
+    assert live_sessions(query, person) == 0
+
+
+def test_a_password_change_ends_a_pending_login_elsewhere(app, client, person, secret, clock):
+    # Someone who knows the old password is waiting at /mfa in another browser.
+    other = app.test_client()
+    assert password_step(other, person["email"]).headers["Location"] == "/mfa"
+    with app.app_context():
+        user = db.session.get(User, uuid.UUID(person["id"]))
+        accounts.change_password(user, current_password=DEFAULT_PASSWORD,
+                                 new_password="a brand new passphrase", client=ClientInfo())
+        db.session.commit()
+    assert other.get("/mfa").headers["Location"] == "/login"
+    assert not signed_in(other)
 
 
 # --- trusted devices -----------------------------------------------------------------------

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from app.core import audit
 from app.core.context import ClientInfo
 from app.core.errors import NotFound
+from app.core.mfa import challenges
 from app.core.services import setting
 from app.extensions import db
 from app.models import AuthSession, User
@@ -120,7 +121,8 @@ def end_user_session(user: User, session_id: object, *, client: ClientInfo) -> A
 
 def end_all_sessions(user: User, *, reason: str, client: ClientInfo,
                      except_session_id: uuid.UUID | None = None) -> int:
-    """End every live session of the user (but one, if named) in one statement."""
+    """End every live session of the user (but one, if named) in one statement, and every
+    pending MFA login: a password that opened one may be the reason the sessions end."""
     query = update(AuthSession).where(AuthSession.user_id == user.id,
                                       AuthSession.ended_at.is_(None))
     if except_session_id is not None:
@@ -129,6 +131,7 @@ def end_all_sessions(user: User, *, reason: str, client: ClientInfo,
         query.values(ended_at=utcnow(), end_reason=reason).execution_options(
             synchronize_session="fetch")
     )
+    challenges.retire_all(user)
     if result.rowcount:
         audit.record(audit.SESSION_ENDED, user_id=user.id, session_id=except_session_id,
                      client=client, reason=reason, count=result.rowcount, scope="others"

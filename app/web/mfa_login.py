@@ -80,17 +80,26 @@ def challenge():
         if left is not None:
             form.form_errors.append(f"{left} attempt{'s' if left != 1 else ''} left.")
         return _page(pending, form, status, headers)
-    return finish(done)
+    try:
+        return finish(done)
+    except MfaChallengeInvalid as error:
+        return _restart(error)
 
 
 def finish(done: CompletedLogin):
-    """Open (or step up) the session a finished challenge earned; go where it was headed."""
+    """Open (or step up) the session a finished challenge earned; go where it was headed.
+    Raises MfaChallengeInvalid for a step-up whose session is gone (the caller rolls back,
+    so the challenge and any remembered device are undone)."""
     context = done.context or {}
     step_up = context.get("step_up")
     current = session_cookie.current_session()
     level = acr_levels.for_login(done.amr, second_factor=done.method)
     target = safe_next(context.get("next")) or url_for("account.profile")
-    if step_up and current is not None and str(current.id) == step_up:
+    if step_up:
+        # A step-up's first factor is the session it steps up: if that session ended (or
+        # this browser now holds another), the second factor alone opens nothing.
+        if current is None or str(current.id) != step_up:
+            raise MfaChallengeInvalid("Your session ended. Sign in again.")
         recent_auth.mark_fresh(current, done.amr)
         current.acr = level
         session.pop(signin.PENDING_KEY, None)

@@ -171,6 +171,7 @@ def mfa_finish():
                                   mfa_token=session.get(signin.PENDING_KEY),
                                   client=client_info(),
                                   remember_device=body.get("remember") is True)
+        redirect_response = finish_challenge(done)
     except MfaChallengeInvalid as error:
         session.pop(signin.PENDING_KEY, None)
         return _error(error, _restart_url())
@@ -179,7 +180,6 @@ def mfa_finish():
             session.pop(signin.PENDING_KEY, None)
             return _error(error, _restart_url())
         return _error(error)
-    redirect_response = finish_challenge(done)
     response = _ok(redirect_response.headers["Location"])
     for cookie in redirect_response.headers.getlist("Set-Cookie"):
         response.headers.add("Set-Cookie", cookie)

@@ -2,7 +2,7 @@
 
 Created only after a correct password (or magic link), a challenge is found by its opaque
 mfa_token (256 bits, stored as SHA-256) or by its user (the newest live one: starting a new
-challenge retires the user's earlier ones). It lives TESSERA_MFA_CHALLENGE_TTL seconds,
+challenge retires the user's earlier ones, and so does ending all of the user's sessions). It lives TESSERA_MFA_CHALLENGE_TTL seconds,
 allows TESSERA_MFA_CHALLENGE_ATTEMPTS attempts, each counted by a conditional UPDATE
 *before* the factor is checked (so concurrent guesses cannot exceed the budget), and is
 finished once.
@@ -37,9 +37,7 @@ def start(user: User, *, amr: list[str], client: ClientInfo | None = None,
     """Open a challenge after the first factor (`amr`, e.g. ["pwd"]); returns the row and the
     mfa_token to hand to the client. `context` is kept for the caller (never a secret)."""
     now = utcnow()
-    db.session.execute(update(MfaChallenge).where(
-        MfaChallenge.user_id == user.id, MfaChallenge.used_at.is_(None))
-        .values(used_at=now).execution_options(synchronize_session="fetch"))
+    retire_all(user)
     token = secrets.token_urlsafe(32)
     challenge = MfaChallenge(
         id=uuid.uuid4(), token_hash=_digest(token), user_id=user.id, created_at=now,
@@ -49,6 +47,15 @@ def start(user: User, *, amr: list[str], client: ClientInfo | None = None,
     audit.record(audit.MFA_CHALLENGE_STARTED, user_id=user.id, client=client,
                  challenge=str(challenge.id))
     return challenge, token
+
+
+def retire_all(user: User) -> None:
+    """End every pending login of the user: a new one starts, the user's sessions end
+    (sign out everywhere, a new password), or an administrator resets the factors. A
+    pending login is a session in the making; it must not outlive what ends sessions."""
+    db.session.execute(update(MfaChallenge).where(
+        MfaChallenge.user_id == user.id, MfaChallenge.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session="fetch"))
 
 
 def find(*, mfa_token: object = None, user_id: object = None) -> MfaChallenge:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import update
-
 from app.core import audit, rbac
 from app.core.context import ClientInfo
 from app.core.errors import Forbidden, MfaNotEnabled, NotFound, ValidationError
 from app.core.mfa import (
+    challenges,
     email_codes,
     factors,
     passkeys,
@@ -18,9 +17,7 @@ from app.core.mfa import (
     trusted_devices,
     user_settings,
 )
-from app.extensions import db
-from app.models import MfaChallenge, User
-from app.models.types import utcnow
+from app.models import User
 
 # Methods a person can pick as preferred; recovery codes are a fallback, never the default.
 PREFERABLE = (factors.WEBAUTHN, factors.TOTP, factors.EMAIL)
@@ -123,8 +120,6 @@ def admin_reset(target: User, *, actor: User, client: ClientInfo | None = None,
     if row is not None:
         row.email_enabled, row.preferred_method = False, None
     trusted_devices.revoke_all(target, reason="mfa_reset", client=client)
-    db.session.execute(update(MfaChallenge).where(
-        MfaChallenge.user_id == target.id, MfaChallenge.used_at.is_(None))
-        .values(used_at=utcnow()).execution_options(synchronize_session="fetch"))
+    challenges.retire_all(target)
     audit.record(audit.MFA_ADMIN_RESET, user_id=target.id, client=client, by=str(actor.id),
                  methods=before, reason=reason)
