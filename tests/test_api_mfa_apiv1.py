@@ -12,6 +12,7 @@ from app.models import AuditEvent, MfaChallenge
 from app.models.types import utcnow
 from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
+from tests.mfa_pages import enrol_passkey, make_recovery_codes
 from tests.test_api_apiv1 import BASE, ERROR_KEYS, assert_ok, bearer, login, register
 
 EMAIL = "ada@example.com"
@@ -173,6 +174,47 @@ def test_disable_with_a_code(client, tokens, secret, clock):
                                  json={"code": clock.code(secret)}))
     assert done["mfaEnabled"] is False
     assert "accessToken" in assert_ok(login(client))
+
+
+def test_disable_with_the_password_and_not_a_wrong_one(client, tokens, secret):
+    wrong = client.post(f"{BASE}/mfa/disable", headers=bearer(tokens),
+                        json={"password": "not the password at all"})
+    assert wrong.status_code in (400, 401) and wrong.get_json()["field"] == "password"
+    assert pending(client)["mfaRequired"] is True  # still on
+    done = assert_ok(client.post(f"{BASE}/mfa/disable", headers=bearer(tokens),
+                                 json={"password": DEFAULT_PASSWORD}))
+    assert done["mfaEnabled"] is False
+    assert "accessToken" in assert_ok(login(client))
+
+
+def test_disable_needs_a_code_or_the_password(client, tokens, secret):
+    assert_error(client.post(f"{BASE}/mfa/disable", headers=bearer(tokens), json={}), 400,
+                 "validation")
+    assert_error(client.post(f"{BASE}/mfa/disable", headers=bearer(tokens),
+                             json={"code": 123456}), 400, "validation", "code")
+
+
+# --- a passkey, which apiv1's document cannot check -------------------------------------------
+
+def test_a_passkey_is_left_out_of_the_methods_apiv1_offers(app, client, make_user):
+    person = make_user(email=EMAIL)
+    enrol_passkey(app, person)
+    codes = make_recovery_codes(app, person)
+    data = pending(client)
+    assert data["methods"] == ["recovery_code"]
+    assert data["preferredMethod"] in (None, "recovery_code")
+    done = assert_ok(client.post(f"{BASE}/verify-mfa", json={
+        "mfaToken": data["mfaToken"], "code": codes[0], "method": "recovery_code"}))
+    assert "accessToken" in done
+
+
+def test_an_account_whose_only_factor_is_a_passkey_gets_no_tokens_from_apiv1(
+        app, client, make_user, query):
+    person = make_user(email=EMAIL)
+    enrol_passkey(app, person)
+    body = assert_error(login(client), 401, "mfa_required")
+    assert "accessToken" not in body and "mfaToken" not in (body.get("data") or {})
+    assert query(lambda s: s.scalar(select(MfaChallenge))) is None
 
 
 @pytest.mark.parametrize("path", ["/mfa/setup", "/mfa/enable", "/mfa/disable",

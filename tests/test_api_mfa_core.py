@@ -17,7 +17,7 @@ from app.core.errors import (
     NotFound,
     ReauthenticationRequired,
 )
-from app.core.mfa import recovery_codes, status, totp, trusted_devices
+from app.core.mfa import factors, recovery_codes, status, totp, trusted_devices
 from app.core.mfa.login import PendingLogin
 from app.extensions import db
 from app.models.types import utcnow
@@ -31,7 +31,7 @@ def password_login(**kwargs):
 
 
 def test_without_a_second_factor_a_password_gives_tokens(mfa_user):
-    issued = password_login(dialect="modernauth", allow_mfa=True)
+    issued = password_login(dialect="modernauth", mfa_methods=factors.METHODS)
     assert issued.access_token and issued.session.amr == ["pwd"]
 
 
@@ -41,7 +41,7 @@ def test_dialects_without_an_mfa_step_refuse_an_mfa_user(mfa_user, totp_secret):
 
 
 def test_a_pending_login_is_finished_only_in_its_own_dialect(mfa_user, totp_secret, clock):
-    pending = password_login(dialect="modernauth", allow_mfa=True)
+    pending = password_login(dialect="modernauth", mfa_methods=factors.METHODS)
     assert isinstance(pending, PendingLogin)
     with pytest.raises(MfaChallengeInvalid):
         api_logins.finish_mfa_login(method="totp", value=clock.code(totp_secret),
@@ -53,13 +53,15 @@ def test_a_pending_login_is_finished_only_in_its_own_dialect(mfa_user, totp_secr
         dialect="modernauth", client=CLIENT, remember_device=True)
     assert issued.session.amr == ["pwd", "otp", "mfa"]
     assert trusted_devices.for_session(mfa_user, issued.session.id) is not None
-    again = password_login(dialect="modernauth", allow_mfa=True, device_token=device_token)
+    again = password_login(dialect="modernauth", mfa_methods=factors.METHODS,
+                           device_token=device_token)
     assert not isinstance(again, PendingLogin)
     assert trusted_devices.for_session(mfa_user, again.session.id) is not None
 
 
 def test_cosmicsync_keeps_no_refresh_token_after_mfa(mfa_user, totp_secret, clock):
-    pending = password_login(dialect="cosmicsync", allow_mfa=True, with_refresh_token=False)
+    pending = password_login(dialect="cosmicsync", mfa_methods=factors.METHODS,
+                             with_refresh_token=False)
     issued, _ = api_logins.finish_mfa_login(method="totp", value=clock.code(totp_secret),
                                             mfa_token=pending.mfa_token, dialect="cosmicsync",
                                             client=CLIENT)

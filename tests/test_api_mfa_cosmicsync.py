@@ -15,6 +15,7 @@ from app.models import AuthSession, RefreshToken
 from app.models.types import utcnow
 from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
+from tests.mfa_pages import enrol_passkey, make_recovery_codes
 
 EMAIL = "ada@example.com"
 
@@ -175,3 +176,15 @@ def test_too_many_email_codes_keep_the_pending_login(app_factory, query):
     second = login(client, application)
     assert second.status_code == 200
     assert second.get_json()["email_code_sent"] is False and second.get_json()["mfa_token"]
+
+
+def test_a_passkey_is_left_out_of_the_methods_cosmicsync_offers(app, client, app_id,
+                                                                make_user):
+    person = make_user(email=EMAIL)
+    enrol_passkey(app, person)
+    codes = make_recovery_codes(app, person)
+    answer = login(client, app_id).get_json()
+    assert answer["mfa_required"] is True and answer["methods"] == ["recovery_code"]
+    done = client.post("/auth/mfa/verify", json={"mfa_token": answer["mfa_token"],
+                                                 "code": codes[0], "method": "recovery_code"})
+    assert done.status_code == 200 and "token" in done.get_json()

@@ -14,6 +14,9 @@ from app.core.context import ClientInfo
 from app.core.errors import ReauthenticationRequired
 from app.core.mfa import factors, recent_auth, totp
 
+# The second factors a dialect can check when its document has no passkey ceremony.
+CODE_METHODS = (factors.TOTP, factors.EMAIL, factors.RECOVERY_CODE)
+
 
 def code_method(user, code: str, method: str | None = None) -> str:
     """Which factor a bare code is for: the one named, else a 6-digit code is the

@@ -5,13 +5,15 @@ its refresh tokens are bound to it like any client's, and the same session, toke
 revocation rules hold for the JSON API as for OIDC: ending the session ends the tokens.
 
 Second factors: a first factor (password, sign-in link) of a user with MFA never yields
-tokens by itself. Dialects whose document has an MFA step pass allow_mfa and get a
-PendingLogin (its mfa_token goes to the client) that finish_mfa_login completes; the
-others get MfaRequired. A pending login is bound to the dialect that started it.
+tokens by itself. Dialects whose document has an MFA step pass the methods it can check
+(`mfa_methods`) and get a PendingLogin (its mfa_token goes to the client) that
+finish_mfa_login completes; the others, and a user with none of those methods, get
+MfaRequired. A pending login is bound to the dialect that started it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -109,7 +111,7 @@ def _issue(user: User, session: AuthSession, dialect: str, *,
 
 def password_login(email: object, password: object, *, dialect: str, client: ClientInfo,
                    with_refresh_token: bool = True, require_verified_email: bool = False,
-                   allow_mfa: bool = False,
+                   mfa_methods: Collection[str] = (),
                    device_token: object = None) -> IssuedTokens | PendingLogin:
     """Sign in with a password. With require_verified_email, an account whose email is not
     verified gets AccountNotVerified, but only after the password proved right (so the
@@ -118,31 +120,32 @@ def password_login(email: object, password: object, *, dialect: str, client: Cli
     if require_verified_email and not user.email_verified:
         raise AccountNotVerified()
     return after_first_factor(user, amr=["pwd"], dialect=dialect, client=client,
-                              with_refresh_token=with_refresh_token, allow_mfa=allow_mfa,
+                              with_refresh_token=with_refresh_token, mfa_methods=mfa_methods,
                               device_token=device_token)
 
 
 def sign_in(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
-            allow_mfa: bool = False, device_token: object = None
+            mfa_methods: Collection[str] = (), device_token: object = None
             ) -> IssuedTokens | PendingLogin:
     """A session and tokens for a user core has already authenticated by a first factor
     (a sign-in link); a user with MFA: see after_first_factor."""
     return after_first_factor(user, amr=amr, dialect=dialect, client=client,
-                              allow_mfa=allow_mfa, device_token=device_token,
+                              mfa_methods=mfa_methods, device_token=device_token,
                               mailbox_proven=True)
 
 
 def after_first_factor(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
-                       with_refresh_token: bool = True, allow_mfa: bool = False,
+                       with_refresh_token: bool = True, mfa_methods: Collection[str] = (),
                        device_token: object = None,
                        mailbox_proven: bool = False) -> IssuedTokens | PendingLogin:
-    """Tokens, unless the user has a second factor: then, with allow_mfa, a PendingLogin
-    (None of it when device_token names one of the user's trusted devices), and without,
-    MfaRequired (after the first factor proved right, so a stranger learns nothing).
+    """Tokens, unless the user has a second factor: then, given mfa_methods (the ones the
+    dialect can check), a PendingLogin offering those (None of it when device_token names
+    one of the user's trusted devices), and without, MfaRequired (after the first factor
+    proved right, so a stranger learns nothing).
 
     mailbox_proven: the first factor was a link mailed to the account (a sign-in link); see
     app.core.mfa.login.begin (no email code then)."""
-    if not allow_mfa:
+    if not mfa_methods:
         if mfa_status.is_enabled(user):
             audit.record(audit.LOGIN_FAILED, user_id=user.id, client=client,
                          reason="mfa_required", dialect=dialect)
@@ -153,7 +156,7 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
         # Checked here rather than by begin(), so the session can be tied to the device.
         device = trusted_devices.verify(user, device_token)
         pending = None if device is not None else mfa_login.begin(
-            user, amr=amr, client=client, mailbox_proven=mailbox_proven,
+            user, amr=amr, client=client, mailbox_proven=mailbox_proven, methods=mfa_methods,
             context={"dialect": dialect, "refresh_token": with_refresh_token})
         if pending is not None:
             return pending

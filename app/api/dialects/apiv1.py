@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
+from app.api import mfa as api_mfa
 from app.api.common import (
     Body,
     Reply,
@@ -247,7 +248,7 @@ def register():
 def login():
     body = read_json(LoginBody)
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info(), allow_mfa=True,
+                                       client=client_info(), mfa_methods=api_mfa.CODE_METHODS,
                                        device_token=body.deviceToken)
     return apiv1_mfa.login_answer(result)
 

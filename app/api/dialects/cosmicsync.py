@@ -29,6 +29,7 @@ from typing import Any
 from flask import jsonify
 from pydantic import ConfigDict, Field
 
+from app.api import mfa as api_mfa
 from app.api.common import (
     Body,
     Reply,
@@ -168,7 +169,8 @@ def login():
     # The document hands out no refresh token (it refreshes with the access token).
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
                                        client=client_info(), with_refresh_token=False,
-                                       allow_mfa=True, device_token=body.device_token)
+                                       mfa_methods=api_mfa.CODE_METHODS,
+                                       device_token=body.device_token)
     return cosmicsync_mfa.login_answer(result)
 
 

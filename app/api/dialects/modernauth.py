@@ -15,6 +15,7 @@ from app.core import (
     password_reset,
     sessions,
 )
+from app.core.mfa import factors
 
 dialect = Dialect(
     id="modernauth", title="ModernAuth API", default_mount="/v1", error_body=bare_error_body,
@@ -138,7 +139,7 @@ def register():
 def login():
     body = read_json(LoginBody)
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
-                                       client=client_info(), allow_mfa=True,
+                                       client=client_info(), mfa_methods=factors.METHODS,
                                        device_token=body.device_token)
     return modernauth_mfa.login_out(result)
 
@@ -274,8 +275,8 @@ def magic_link_verify():
                              allow_registration=body.allow_registration)
     # A link is a first factor only: a user with MFA gets the mfa_required answer.
     return modernauth_mfa.login_out(api_logins.sign_in(
-        user, amr=magic_link.AMR, dialect=dialect.id, client=client_info(), allow_mfa=True,
-        device_token=body.device_token))
+        user, amr=magic_link.AMR, dialect=dialect.id, client=client_info(),
+        mfa_methods=factors.METHODS, device_token=body.device_token))
 
 
 # The MFA, passkey and device routes register on `dialect` too (kept apart for size).

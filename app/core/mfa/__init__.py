@@ -98,7 +98,7 @@ Recent authentication (recent_auth)
     mark_fresh(session, amr) -> None   (after any other fresh authentication)
 
 The JSON API signs in through app.core.api_logins (password_login / sign_in with
-allow_mfa, finish_mfa_login, send_mfa_email_code, mfa_passkey_options), which binds each
+mfa_methods, finish_mfa_login, send_mfa_email_code, mfa_passkey_options), which binds each
 pending login to the dialect that started it.
 
 Lower level, for special cases: challenges (start/find/spend_attempt/finish),

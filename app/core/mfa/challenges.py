@@ -2,10 +2,10 @@
 
 Created only after a correct password (or magic link), a challenge is found by its opaque
 mfa_token (256 bits, stored as SHA-256) or by its user (the newest live one: starting a new
-challenge retires the user's earlier ones, and so does ending all of the user's sessions). It lives TESSERA_MFA_CHALLENGE_TTL seconds,
-allows TESSERA_MFA_CHALLENGE_ATTEMPTS attempts, each counted by a conditional UPDATE
-*before* the factor is checked (so concurrent guesses cannot exceed the budget), and is
-finished once.
+challenge retires the user's earlier ones, and so does ending all of the user's sessions).
+It lives TESSERA_MFA_CHALLENGE_TTL seconds, allows TESSERA_MFA_CHALLENGE_ATTEMPTS attempts,
+each counted by a conditional UPDATE *before* the factor is checked (so concurrent guesses
+cannot exceed the budget), and is finished once.
 """
 
 from __future__ import annotations

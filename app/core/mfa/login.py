@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from app.core import audit
@@ -30,6 +31,8 @@ from app.models.types import utcnow
 
 # Context flag of a pending login whose first factor was a link mailed to the account.
 MAILBOX = "mailbox"
+# Context member: the only methods the caller can check (begin's `methods`).
+ACCEPTED = "accepted_methods"
 _SAME_MAILBOX = "A code by email cannot follow a sign-in link: both prove the same mailbox."
 
 
@@ -56,24 +59,35 @@ class CompletedLogin:
 
 def begin(user: User, *, amr: list[str], client: ClientInfo | None = None,
           trusted_device_token: object = None, context: dict | None = None,
-          mailbox_proven: bool = False) -> PendingLogin | None:
+          mailbox_proven: bool = False,
+          methods: Collection[str] | None = None) -> PendingLogin | None:
     """Call only after a correct password (or magic link), with that step's amr.
 
     Returns None when no second factor is needed, else a PendingLogin.
+
+    methods: the only methods the caller can check (a JSON dialect whose document has no
+    passkey ceremony); None for every one. A user with none of them gets MfaRequired.
 
     mailbox_proven: the first factor was a link mailed to the account (a sign-in link). A
     code by email would prove the same mailbox again, so it is left out of the methods
     (and refused by send_email_code and complete); a user whose only factor it is gets
     MfaRequired: sign in with the password instead. Noted in the context as "mailbox".
     """
-    methods = status.enabled_methods(user)
-    if not methods or trusted_devices.verify(user, trusted_device_token) is not None:
+    enabled = status.enabled_methods(user)
+    if not enabled or trusted_devices.verify(user, trusted_device_token) is not None:
         return None
+    context = dict(context or {})
+    if methods is not None:
+        context[ACCEPTED] = list(methods)
+    methods = _accepted(enabled, context)
+    if not methods:
+        raise MfaRequired("This account's second factor cannot be checked here. Sign in on "
+                          "the hosted pages.")
     if mailbox_proven:
         methods = [method for method in methods if method != factors.EMAIL]
         if not methods:
             raise MfaRequired(_SAME_MAILBOX + " Sign in with your password.")
-        context = {**(context or {}), MAILBOX: True}
+        context[MAILBOX] = True
     challenge, token = challenges.start(user, amr=amr, client=client, context=context)
     return PendingLogin(user=user, challenge=challenge, mfa_token=token, methods=methods,
                         preferred=status.preferred_method(user, methods),
@@ -81,10 +95,18 @@ def begin(user: User, *, amr: list[str], client: ClientInfo | None = None,
                                        .total_seconds()))
 
 
+def _accepted(methods: list[str], context: dict) -> list[str]:
+    accepted = context.get(ACCEPTED)
+    return methods if accepted is None else [method for method in methods
+                                             if method in accepted]
+
+
 def _methods(challenge: MfaChallenge, user: User) -> list[str]:
-    """The methods this pending login accepts (no email code after a sign-in link)."""
-    methods = status.enabled_methods(user)
-    if (challenge.context or {}).get(MAILBOX):
+    """The methods this pending login accepts: the user's, narrowed to what its caller can
+    check, and no email code after a sign-in link."""
+    context = challenge.context or {}
+    methods = _accepted(status.enabled_methods(user), context)
+    if context.get(MAILBOX):
         methods = [method for method in methods if method != factors.EMAIL]
     return methods
 
