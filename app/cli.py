@@ -282,10 +282,15 @@ def mail() -> None:
 
 @mail.command("deliver")
 def mail_deliver() -> None:
-    """Deliver every due message once over SMTP (for cron; the server also does it itself)."""
-    from app.core import mailer
+    """Carry out recorded mail requests, then deliver every due message once over SMTP
+    (for cron; the server also does both itself)."""
+    from app.core import mail_requests, mailer
 
     with _app_context() as app:
+        requests = mail_requests.deliver_due()
+        if requests["done"] or requests["failed"]:
+            click.echo(f"mail requests: {requests['done']} carried out, "
+                       f"{requests['failed']} failed")
         if not app.config["SMTP_HOST"]:
             click.echo("TESSERA_SMTP_HOST is not set: messages stay in the outbox.")
             return

@@ -55,6 +55,30 @@ class SMTPServer:
         return self.messages
 
 
+def settle_mail_requests(app, timeout: float = 10) -> None:
+    """Carry out every recorded mail request (app/core/mail_requests.py) before a test reads
+    the outbox or the audit log: the worker woken by the commit may be at it already, so do
+    it here too, and wait until none is left queued."""
+    from sqlalchemy import func, select
+
+    from app.core import mail_requests
+    from app.extensions import db
+    from app.models import MailRequest
+    from app.models.mail import QUEUED
+
+    deadline = time.monotonic() + timeout
+    while True:
+        with app.app_context():
+            mail_requests.deliver_due()
+            left = db.session.scalar(select(func.count()).select_from(MailRequest)
+                                     .where(MailRequest.status == QUEUED))
+        if not left:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{left} mail request(s) still queued")
+        time.sleep(0.02)
+
+
 def body_of(message: EmailMessage, subtype: str = "plain") -> str:
     return message.get_body(preferencelist=(subtype,)).get_content()
 

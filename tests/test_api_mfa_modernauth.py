@@ -8,12 +8,14 @@ import time
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.models import AuthSession, MfaChallenge, OutboundMail, TrustedDevice, User
 from app.models.types import utcnow
 from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
+from tests.mail_fixtures import settle_mail_requests
 from tests.webauthn_authenticator import SoftwareAuthenticator
 
 BASE = "/v1"
@@ -480,6 +482,7 @@ def test_devices_get_trust_untrust_and_remove(client, token, secret):
 
 def magic_link_token(client, query) -> str:
     client.post(f"{BASE}/auth/magic-link/send", json={"email": EMAIL})
+    query(lambda _s: settle_mail_requests(current_app._get_current_object()))
     text = query(lambda s: s.scalars(select(OutboundMail.text)
                                      .where(OutboundMail.purpose == "magic_link")).one())
     return re.search(r"token=([A-Za-z0-9_-]+)", text).group(1)

@@ -6,17 +6,20 @@ import re
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import select, update
 
 from app.models import AuthSession, OneTimeToken, OutboundMail, User
 from app.models.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD, fetch_csrf, login, post_form
+from tests.mail_fixtures import settle_mail_requests
 
 NEW_PASSWORD = "seven quiet lanterns drifting"
 TOKEN_IN_URL = re.compile(r"token=([A-Za-z0-9_-]+)")
 
 
 def mails(query, purpose):
+    query(lambda _s: settle_mail_requests(current_app._get_current_object()))
     return query(lambda s: s.scalars(select(OutboundMail).where(
         OutboundMail.purpose == purpose).order_by(OutboundMail.created_at)).all())
 

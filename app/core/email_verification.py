@@ -5,12 +5,13 @@ Sent at sign-up when TESSERA_EMAIL_VERIFICATION is on. Sends to one address are 
 
 Signed-out callers (documents whose resend and code check take an email address) go
 through `resend_to_address()` and `verify_code_at_address()`, which answer the same for an
-unknown, a verified and an unverified address, so neither tells who has an account.
+unknown, a verified and an unverified address, so neither tells who has an account (the
+resend is carried out after the answer, by the outbox worker: app/core/mail_requests.py).
 """
 
 from __future__ import annotations
 
-from app.core import accounts, audit, mailer
+from app.core import accounts, audit, mail_requests, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
 from app.core.errors import AlreadyVerified, OneTimeTokenInvalid, RateLimited
@@ -71,14 +72,16 @@ def resend_or_refuse(user: User, *, client: ClientInfo | None = None) -> None:
 
 def resend_to_address(email: object, *, client: ClientInfo | None = None) -> None:
     """Resend for whoever owns the address, if it needs verifying. Always returns None;
-    raises only ValidationError for a malformed address. Unknown and verified addresses
-    get the same work (a message rendered, nothing stored or sent)."""
-    address = accounts.normalize_email(email)
+    raises only ValidationError for a malformed address. Every address gets the same work:
+    the request is recorded and the outbox worker carries it out (resend_for_address)."""
+    mail_requests.defer(ott.VERIFY_EMAIL, accounts.normalize_email(email), client=client)
+
+
+def resend_for_address(address: str, *, client: ClientInfo | None = None) -> None:
+    """Carry out a recorded resend (the outbox worker): send to an active account whose
+    address still needs verifying; audit why not otherwise."""
     user = accounts.find_by_email(address)
     if user is None or user.email_verified or not user.is_active:
-        mailer.render("verify_email", email=address, url=mailer.link("/verify-email",
-                                                                     token=ott.decoy()),
-                      code="000000", hours=max(1, setting("EMAIL_VERIFICATION_TTL") // 3600))
         audit.record(audit.EMAIL_VERIFICATION_SENT, user_id=user.id if user else None,
                      client=client, sent=False,
                      reason="no_account" if user is None else "not_needed")

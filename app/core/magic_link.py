@@ -1,6 +1,7 @@
 """Sign-in links by mail ("magic links").
 
-`send()` answers the same whether or not the address has an account. With
+`send()` answers the same, and does the same work, whether or not the address has an
+account (the outbox worker carries the request out: app/core/mail_requests.py). With
 `allow_registration` an unknown address is sent a sign-up link instead (nothing is created
 yet); `verify()` creates the account from such a link only when its caller allows
 registration too. `verify()` returns the user: the caller starts the session (amr AMR).
@@ -8,7 +9,7 @@ registration too. `verify()` returns the user: the caller starts the session (am
 
 from __future__ import annotations
 
-from app.core import accounts, audit, mailer
+from app.core import accounts, audit, mail_requests, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
 from app.core.errors import AccountInactive, AccountLocked, RegistrationNotAllowed
@@ -23,8 +24,16 @@ def send(email: object, *, client: ClientInfo | None = None,
          allow_registration: bool = False) -> None:
     """Send a sign-in link (or, with allow_registration, a sign-up link to an unknown
     address). Always returns None; raises only ValidationError for a malformed address.
-    Sends to one address are throttled (TESSERA_MAIL_SEND_LIMIT) silently."""
-    address = accounts.normalize_email(email)
+    Every address gets the same work: the request is recorded and the outbox worker
+    carries it out (send_link)."""
+    mail_requests.defer(ott.MAGIC_LINK, accounts.normalize_email(email), client=client,
+                        allow_registration=bool(allow_registration))
+
+
+def send_link(address: str, *, client: ClientInfo | None = None,
+              allow_registration: bool = False) -> None:
+    """Carry out a recorded request (the outbox worker). Sends to one address are
+    throttled (TESSERA_MAIL_SEND_LIMIT)."""
     throttled = services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail",
                                             ott.MAGIC_LINK, address) is not None
     user = accounts.find_by_email(address)
@@ -37,9 +46,6 @@ def send(email: object, *, client: ClientInfo | None = None,
                      reason="sign_up")
         return
     if user is None or throttled or not user.is_active or user.is_locked:
-        token = ott.decoy()
-        mailer.render("magic_link", email=address, minutes=minutes,
-                      url=mailer.link("/login/magic", token=token))
         audit.record(audit.MAGIC_LINK_SENT, user_id=user.id if user else None, client=client,
                      sent=False, reason="throttled" if throttled else "no_account"
                      if user is None else "account_disabled")

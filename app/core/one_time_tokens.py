@@ -111,13 +111,6 @@ def issue_for_address(address: str, purpose: str) -> str:
     return token
 
 
-def decoy() -> str:
-    """The same work as issue() without storing anything (for unknown addresses)."""
-    token = secrets.token_urlsafe(32)
-    _digest(token)
-    return token
-
-
 def _live(row: OneTimeToken | None, purpose: str, kind: str, *,
           unowned: bool = False) -> tuple[OneTimeToken, User | None]:
     if row is None or row.purpose != purpose or row.kind != kind or row.used_at is not None:

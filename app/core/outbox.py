@@ -33,7 +33,8 @@ from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("app.core.mailer", "app.core.sms")
+# Mail requests first: carrying one out queues the mail that the mailer then delivers.
+CHANNELS = ("app.core.mail_requests", "app.core.mailer", "app.core.sms")
 BACKOFF_BASE = 30  # seconds before the first retry; each further retry waits 4 times longer
 BACKOFF_CAP = 6 * 3600
 LEASE = timedelta(minutes=5)  # how long a claimed row is left alone by other workers

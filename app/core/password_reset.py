@@ -1,14 +1,14 @@
 """Password reset by a link in mail.
 
-`request()` answers the same whether or not the address has an account, and does
-comparable work either way (a token is made and the message rendered; only a real account
-gets a row and a message). `reset()` sets a new password through the policy and ends every
-session and refresh token of the user.
+`request()` answers the same, and does the same work, whether or not the address has an
+account: it only records the request (app/core/mail_requests.py); the outbox worker then
+calls `send_link()`, which mails a link to an active account. `reset()` sets a new password
+through the policy and ends every session and refresh token of the user.
 """
 
 from __future__ import annotations
 
-from app.core import accounts, audit, mailer, sessions, tokens
+from app.core import accounts, audit, mail_requests, mailer, sessions, tokens
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
 from app.core.errors import ValidationError
@@ -18,27 +18,26 @@ from app.models.types import utcnow
 
 
 def request(email: object, *, client: ClientInfo | None = None) -> None:
-    """Send a reset link if the address has an active account. Always returns None.
+    """Ask for a reset link for an address. Always returns None; raises only
+    ValidationError for a malformed address (that reveals nothing)."""
+    mail_requests.defer(ott.PASSWORD_RESET, accounts.normalize_email(email), client=client)
 
-    Raises only ValidationError for a malformed address (that reveals nothing). Sends to
-    one address are throttled (TESSERA_MAIL_SEND_LIMIT) silently.
-    """
-    address = accounts.normalize_email(email)
+
+def send_link(address: str, *, client: ClientInfo | None = None) -> None:
+    """Carry out a recorded request (the outbox worker): mail a reset link if the address
+    has an active account. Sends to one address are throttled (TESSERA_MAIL_SEND_LIMIT)."""
     throttled = services().throttle.consume(setting("MAIL_SEND_LIMIT"), "mail",
                                             ott.PASSWORD_RESET, address) is not None
     user = accounts.find_by_email(address)
-    minutes = max(1, setting("PASSWORD_RESET_TTL") // 60)
     if user is None or throttled or not user.is_active or user.is_locked:
-        token = ott.decoy()
-        mailer.render("password_reset", email=address, minutes=minutes,
-                      url=mailer.link("/password/reset", token=token))
         audit.record(audit.PASSWORD_RESET_REQUESTED, user_id=user.id if user else None,
                      client=client, sent=False,
                      reason="throttled" if throttled else "no_account" if user is None
                      else "account_disabled")
         return
     token = ott.issue(user, ott.PASSWORD_RESET)
-    mailer.queue(user.email, "password_reset", email=user.email, minutes=minutes,
+    mailer.queue(user.email, "password_reset", email=user.email,
+                 minutes=max(1, setting("PASSWORD_RESET_TTL") // 60),
                  url=mailer.link("/password/reset", token=token))
     audit.record(audit.PASSWORD_RESET_REQUESTED, user_id=user.id, client=client, sent=True)
 

@@ -9,7 +9,7 @@ from app.models.authorization import (
     RevokedAccessToken,
 )
 from app.models.client import OAuthClient
-from app.models.mail import OutboundMail
+from app.models.mail import MailRequest, OutboundMail
 from app.models.mfa import (
     MfaChallenge,
     MfaSettings,
@@ -28,8 +28,8 @@ from app.models.token import RefreshToken
 from app.models.user import User
 
 __all__ = ["AuditEvent", "AuthSession", "AuthorizationCode", "Consent", "OAuthClient",
-           "OneTimeToken", "OutboundMail", "OutboundSms", "PendingAuthorization", "Permission",
-           "RefreshToken",
+           "MailRequest", "OneTimeToken", "OutboundMail", "OutboundSms", "PendingAuthorization",
+           "Permission", "RefreshToken",
            "RevokedAccessToken", "Role", "SigningKey", "User", "UserAppData", "UserRole",
            "role_permissions", "MfaChallenge", "MfaSettings", "RecoveryCode", "TotpFactor",
            "TrustedDevice", "WebAuthnChallenge", "WebAuthnCredential"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Index, Integer, String, Text, Uuid
+from sqlalchemy import JSON, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -45,3 +45,19 @@ class OutboundMail(DeliveryState, db.Model):
     html: Mapped[str] = mapped_column(Text)
     # The template it came from (verify_email, password_reset, magic_link, ...).
     purpose: Mapped[str] = mapped_column(String(40))
+
+
+class MailRequest(DeliveryState, db.Model):
+    """A signed-out request for account mail (a reset link, a sign-in link, a verification
+    message), recorded as asked and carried out by the outbox worker (app/core/
+    mail_requests.py), so the request does the same work whether or not the address has an
+    account. `sent_at` is when it was carried out, whatever that decided."""
+
+    __tablename__ = "mail_requests"
+    __table_args__ = (Index("ix_mail_requests_due", "status", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    kind: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(254))
+    # Who asked (IP, user agent, for the audit log) and the flow's options; never a secret.
+    options: Mapped[dict] = mapped_column(JSON, default=dict)
