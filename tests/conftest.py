@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from app.core import outbox
 from app.extensions import db
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
@@ -155,6 +156,9 @@ def app_factory(database, redis_url, tmp_path):
 
     yield make
     for app in made:
+        # The outbox worker (woken by any queued row) must be done before the tables are
+        # emptied, or it writes into the next test's database.
+        outbox.stop_worker(app)
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
