@@ -1,5 +1,6 @@
 """One scenario suite over the five dialects: the same core behind every document."""
 
+import base64
 import json
 import os
 import uuid
@@ -109,6 +110,14 @@ def test_missing_field_and_malformed_json_are_400(client, dialect, context):
                             headers={"Content-Type": "application/json"})
     assert malformed.status_code == 400
 
+
+
+def test_a_token_whose_header_is_nested_too_deeply_is_refused_like_garbage(client, dialect):
+    header = base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("=")
+    deep = client.get(dialect.me_path, headers={"Authorization": f"Bearer {header}.e30.c2ln"})
+    garbage = client.get(dialect.me_path, headers={"Authorization": "Bearer not-a-jwt"})
+    assert deep.status_code == 401
+    assert deep.get_json() == garbage.get_json()
 
 @pytest.mark.parametrize("origin", DIALECTS)
 def test_a_person_registered_in_one_dialect_signs_in_everywhere(app, origin, context):
