@@ -151,6 +151,15 @@ def test_a_malformed_body_is_a_validation_error(mfa_user, fresh_session):
             passkeys.register(mfa_user, body, session=fresh_session)
 
 
+def test_a_credential_is_unwrapped_once_however_deeply_it_is_wrapped(mfa_user,
+                                                                     fresh_session):
+    credential = {"id": "abc"}
+    for _ in range(5000):  # deeper than Python recurses
+        credential = {"credential": credential}
+    with pytest.raises(ValidationError):
+        passkeys.register(mfa_user, credential, session=fresh_session)
+
+
 def test_a_passkey_verifies_as_the_users_second_factor(mfa_user, fresh_session):
     authenticator, row = enrol(mfa_user, fresh_session)
     options = passkeys.authentication_options(mfa_user)

@@ -40,7 +40,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from app.core import audit
+from app.core import audit, json_input
 from app.core.context import ClientInfo
 from app.core.errors import MfaNotEnabled, NotFound, PasskeyInvalid, ValidationError
 from app.core.mfa import amr, recent_auth, webauthn_challenges
@@ -80,19 +80,24 @@ def relying_party() -> RelyingParty:
 
 
 def credential_from_body(body: object) -> dict:
-    """The credential of a finish request: the body itself, or its "credential" member."""
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            raise ValidationError("The credential is not valid JSON.", field="credential") \
-                from None
+    """The credential of a finish request: the body itself, or its "credential" member
+    (either may be its JSON text). Unwrapped once only, so no nesting recurses."""
+    body = _parsed(body)
     if isinstance(body, dict) and isinstance(body.get("credential"), dict | str):
-        return credential_from_body(body["credential"])
+        body = _parsed(body["credential"])
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         raise ValidationError("A WebAuthn credential (credential.toJSON()) is required.",
                               field="credential")
     return body
+
+
+def _parsed(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json_input.loads(value)
+    except ValueError:
+        raise ValidationError("The credential is not valid JSON.", field="credential") from None
 
 
 def _descriptor(row: WebAuthnCredential) -> PublicKeyCredentialDescriptor:
@@ -110,7 +115,7 @@ def _timeout_ms() -> int:
 
 def _challenge_of(credential: dict) -> bytes:
     try:
-        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        client_data = json_input.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
         return base64url_to_bytes(client_data["challenge"])
     except (KeyError, TypeError, ValueError):
         raise PasskeyInvalid("The credential is malformed.", field="credential") from None
