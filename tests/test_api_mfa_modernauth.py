@@ -423,6 +423,15 @@ def test_deeply_nested_json_at_passkey_registration_is_a_400(client, token, quer
     assert query(lambda s: s.scalar(select(func.count()).select_from(WebAuthnCredential))) == 0
 
 
+def test_passkey_registration_ignores_transports_that_are_not_a_list(client, token, query):
+    begin = client.post(f"{BASE}/auth/mfa/webauthn/register/begin", headers=bearer(token))
+    credential = SoftwareAuthenticator().create(begin.get_json())
+    credential["response"]["transports"] = 5
+    finish = client.post(f"{BASE}/auth/mfa/webauthn/register/finish", headers=bearer(token),
+                         json=credential)
+    assert finish.status_code == 201, finish.get_json()
+    assert query(lambda s: s.scalar(select(WebAuthnCredential))).transports == []
+
 # --- trusted devices and the device list -----------------------------------------------------
 
 def test_a_remembered_device_skips_mfa_until_sign_out_everywhere(client, secret, clock,

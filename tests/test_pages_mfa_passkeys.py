@@ -309,3 +309,16 @@ def test_a_hostile_credential_at_passwordless_sign_in_is_a_400(client, credentia
     assert body["error"] == error and body["field"] == "credential"
     assert not signed_in(client)
 
+
+@pytest.mark.parametrize("transports", [5, True, "usb", {"usb": 1}, None])
+def test_registration_treats_transports_that_are_not_a_list_as_none(client, person, query,
+                                                                     transports):
+    login(client, person["email"])
+    csrf = meta_csrf(client, "/account/security")
+    options = post_json(client, "/webauthn/register/begin", csrf=csrf).get_json()
+    credential = SoftwareAuthenticator().create(options)
+    credential["response"]["transports"] = transports
+    done = post_json(client, "/webauthn/register/finish", {"credential": credential},
+                     csrf=csrf)
+    assert done.status_code == 200, done.get_json()
+    assert query(lambda s: s.scalar(select(WebAuthnCredential))).transports == []

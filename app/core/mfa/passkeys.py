@@ -51,6 +51,10 @@ from app.models.types import utcnow
 
 NAME_MAX_LENGTH = 100
 _TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
+# py_webauthn lets some malformed credentials out as plain Python errors rather than its
+# own (a userHandle that is not base64url: binascii.Error; an attested COSE key without
+# kty: KeyError). To us they are a credential that does not verify, like any other.
+_DOES_NOT_VERIFY = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -165,11 +169,13 @@ def register(user: User, credential: object, *, session: AuthSession | None,
         verified = verify_registration_response(
             credential=credential, expected_challenge=_challenge_of(credential),
             expected_rp_id=rp.id, expected_origin=rp.origins)
-    except WebAuthnException as exc:
+    except _DOES_NOT_VERIFY as exc:
         audit.record(audit.MFA_FAILED, user_id=user.id, client=client, method="webauthn",
                      reason="registration_invalid")
         raise PasskeyInvalid(field="credential") from exc
-    transports = credential.get("response", {}).get("transports") or []
+    transports = credential["response"].get("transports")
+    if not isinstance(transports, list):  # py_webauthn ignores a non-list too
+        transports = []
     row = WebAuthnCredential(
         user_id=user.id, credential_id=verified.credential_id,
         public_key=verified.credential_public_key, sign_count=verified.sign_count,
@@ -247,7 +253,7 @@ def verify_authentication(credential: object, *, user: User | None = None,
             expected_origin=rp.origins, credential_public_key=row.public_key,
             credential_current_sign_count=row.sign_count,
             require_user_verification=user is None)
-    except WebAuthnException as exc:
+    except _DOES_NOT_VERIFY as exc:
         raise refuse("assertion_invalid") from exc
     _advance_sign_count(row, verified.new_sign_count, refuse)
     row.last_used_at = utcnow()
