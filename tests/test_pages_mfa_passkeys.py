@@ -272,6 +272,19 @@ def test_ceremonies_are_rate_limited_per_address(client):
     assert limited.status_code == 429 and limited.is_json
 
 
+
+def test_ceremony_answers_are_never_cached(client):
+    csrf = meta_csrf(client)
+    begin = post_json(client, "/webauthn/login/begin", csrf=csrf)
+    refused = post_json(client, "/webauthn/login/finish", {}, csrf=csrf)
+    unknown = post_json(client, "/webauthn/no-such-ceremony", csrf=csrf)
+    assert [r.status_code for r in (begin, refused, unknown)] == [200, 400, 404]
+    for response in (begin, refused, unknown):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Pragma"] == "no-cache"
+    page = client.get("/login")  # a signed-out page keeps its own caching rules
+    assert "Pragma" not in page.headers
+
 # --- hostile JSON: a 400 in the ceremony's envelope, never a 500 ---------------------------
 
 DEEP = "[" * 1500  # deeper than Python's json parser recurses
