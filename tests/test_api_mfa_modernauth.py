@@ -3,6 +3,7 @@ login's budget and lifetime, passkeys, trusted devices and the device list."""
 
 from __future__ import annotations
 
+import base64
 import re
 import time
 from datetime import timedelta
@@ -11,7 +12,14 @@ import pytest
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from app.models import AuthSession, MfaChallenge, OutboundMail, TrustedDevice, User
+from app.models import (
+    AuthSession,
+    MfaChallenge,
+    OutboundMail,
+    TrustedDevice,
+    User,
+    WebAuthnCredential,
+)
 from app.models.types import utcnow
 from tests.api_mfa import enable_email_codes, mailed_code
 from tests.conftest import DEFAULT_PASSWORD
@@ -394,6 +402,57 @@ def test_a_bad_passkey_answer_spends_an_attempt(client, token):
     assert no_credential.status_code == 400
     assert no_credential.get_json()["field"] == "credential"
 
+
+
+DEEP = "[" * 1500  # deeper than Python's json parser recurses
+
+
+def test_deeply_nested_json_at_the_passkey_login_is_a_400(client, token):
+    authenticator = SoftwareAuthenticator()
+    register_passkey(client, token, authenticator)
+    challenge = pending(client)
+    url = f"{BASE}/auth/login/mfa/webauthn/finish"
+    body = client.post(url, data=DEEP, content_type="application/json")
+    assert body.status_code == 400
+    assert body.get_json() == {"error": "validation", "field": "body",
+                               "message": "The request body is not valid JSON."}
+    options = client.post(f"{BASE}/auth/login/mfa/webauthn/begin",
+                          json={"mfa_token": challenge["mfa_token"]}).get_json()
+    as_text = client.post(url, json={"mfa_token": challenge["mfa_token"], "credential": DEEP})
+    assert as_text.status_code == 400
+    assert as_text.get_json()["field"] == "credential"
+    assert as_text.get_json()["message"] == "The credential is not valid JSON."
+    deep_client_data = authenticator.get(options)
+    deep_client_data["response"]["clientDataJSON"] = base64.urlsafe_b64encode(
+        b'{"challenge": ' + DEEP.encode()).decode().rstrip("=")
+    malformed = client.post(url, json={"mfa_token": challenge["mfa_token"],
+                                       "credential": deep_client_data})
+    assert malformed.status_code == 400
+    assert malformed.get_json()["error"] == "passkey_invalid"
+    assert malformed.get_json()["field"] == "credential"
+
+
+def test_deeply_nested_json_at_passkey_registration_is_a_400(client, token, query):
+    url = f"{BASE}/auth/mfa/webauthn/register/finish"
+    client.post(f"{BASE}/auth/mfa/webauthn/register/begin", headers=bearer(token))
+    body = client.post(url, headers=bearer(token), data=DEEP,
+                       content_type="application/json")
+    assert body.status_code == 400 and body.get_json()["field"] == "body"
+    as_text = client.post(url, headers=bearer(token), json={"credential": DEEP})
+    assert as_text.status_code == 400
+    assert as_text.get_json()["error"] == "validation"
+    assert as_text.get_json()["field"] == "credential"
+    assert query(lambda s: s.scalar(select(func.count()).select_from(WebAuthnCredential))) == 0
+
+
+def test_passkey_registration_ignores_transports_that_are_not_a_list(client, token, query):
+    begin = client.post(f"{BASE}/auth/mfa/webauthn/register/begin", headers=bearer(token))
+    credential = SoftwareAuthenticator().create(begin.get_json())
+    credential["response"]["transports"] = 5
+    finish = client.post(f"{BASE}/auth/mfa/webauthn/register/finish", headers=bearer(token),
+                         json=credential)
+    assert finish.status_code == 201, finish.get_json()
+    assert query(lambda s: s.scalar(select(WebAuthnCredential))).transports == []
 
 # --- trusted devices and the device list -----------------------------------------------------
 

@@ -1,5 +1,6 @@
 """One scenario suite over the five dialects: the same core behind every document."""
 
+import base64
 import json
 import os
 import uuid
@@ -110,6 +111,14 @@ def test_missing_field_and_malformed_json_are_400(client, dialect, context):
     assert malformed.status_code == 400
 
 
+
+def test_a_token_whose_header_is_nested_too_deeply_is_refused_like_garbage(client, dialect):
+    header = base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("=")
+    deep = client.get(dialect.me_path, headers={"Authorization": f"Bearer {header}.e30.c2ln"})
+    garbage = client.get(dialect.me_path, headers={"Authorization": "Bearer not-a-jwt"})
+    assert deep.status_code == 401
+    assert deep.get_json() == garbage.get_json()
+
 @pytest.mark.parametrize("origin", DIALECTS)
 def test_a_person_registered_in_one_dialect_signs_in_everywhere(app, origin, context):
     client = app.test_client()
@@ -121,6 +130,45 @@ def test_a_person_registered_in_one_dialect_signs_in_everywhere(app, origin, con
         assert response.status_code == 200, (origin, other, response.get_json())
     page_login(app.test_client(), email, PASSWORD)
 
+
+
+# --- never cached ----------------------------------------------------------------------------
+
+MOUNTED = {"cosmicsync": "/users", "apiauth": "/api/auth", "apiv1": "/api/v1/auth",
+           "eventchain": "/eventchain/v1/auth", "modernauth": "/v1"}
+
+
+def assert_never_cached(response):
+    assert response.headers["Cache-Control"] == "no-store", response.request.path
+    assert response.headers["Pragma"] == "no-cache", response.request.path
+
+
+def test_answers_that_carry_tokens_are_never_cached(client, dialect, context):
+    email = fresh_email()
+    registered = dialect.register(client, email, PASSWORD, context)
+    assert registered.status_code == dialect.register_status
+    logged_in = dialect.login(client, email, PASSWORD, context)
+    assert logged_in.status_code == 200
+    me = client.get(dialect.me_path, headers=dialect.bearer(logged_in.get_json()))
+    assert me.status_code == 200
+    for response in (registered, logged_in, me):
+        assert_never_cached(response)
+
+
+def test_error_answers_are_never_cached_either(app, client, dialect, context):
+    email = fresh_email()
+    dialect.register(client, email, PASSWORD, context)
+    wrong_password = dialect.login(client, email, "not the password at all", context)
+    taken = dialect.register(client, email, PASSWORD, context)
+    no_token = app.test_client().get(dialect.me_path)  # apiauth's register set a cookie
+    unknown_path = client.get(MOUNTED[dialect.id] + "/no-such-endpoint")
+    wrong_method = client.delete(dialect.me_path)
+    statuses = [r.status_code for r in (wrong_password, taken, no_token, unknown_path,
+                                        wrong_method)]
+    assert statuses == [401, 409, 401, 404, 405]
+    assert dialect.error_code(unknown_path.get_json())  # the dialect's own envelope
+    for response in (wrong_password, taken, no_token, unknown_path, wrong_method):
+        assert_never_cached(response)
 
 # --- golden shapes ---------------------------------------------------------------------------
 

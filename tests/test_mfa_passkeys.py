@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import cbor2
 import pytest
 from sqlalchemy import select, update
 
@@ -150,6 +151,49 @@ def test_a_malformed_body_is_a_validation_error(mfa_user, fresh_session):
         with pytest.raises(ValidationError):
             passkeys.register(mfa_user, body, session=fresh_session)
 
+
+
+@pytest.mark.parametrize("transports", [5, True, 1.5, "usb", {"usb": True}])
+def test_transports_that_are_not_a_list_are_kept_as_none(mfa_user, fresh_session,
+                                                         transports):
+    options = passkeys.registration_options(mfa_user, session=fresh_session)
+    credential = SoftwareAuthenticator().create(options)
+    credential["response"]["transports"] = transports
+    row = passkeys.register(mfa_user, credential, session=fresh_session)
+    assert row.transports == []
+
+
+def test_a_credential_is_unwrapped_once_however_deeply_it_is_wrapped(mfa_user,
+                                                                     fresh_session):
+    credential = {"id": "abc"}
+    for _ in range(5000):  # deeper than Python recurses
+        credential = {"credential": credential}
+    with pytest.raises(ValidationError):
+        passkeys.register(mfa_user, credential, session=fresh_session)
+
+
+class KeylessAuthenticator(SoftwareAuthenticator):
+    """Attests a COSE_Key without its kty member (py_webauthn meets it with a KeyError)."""
+
+    def _cose_key(self) -> bytes:
+        return cbor2.dumps({3: -7})
+
+
+def test_an_attested_key_that_is_not_a_cose_key_is_refused(mfa_user, fresh_session):
+    options = passkeys.registration_options(mfa_user, session=fresh_session)
+    with pytest.raises(PasskeyInvalid):
+        passkeys.register(mfa_user, KeylessAuthenticator().create(options),
+                          session=fresh_session)
+    assert passkeys.list_credentials(mfa_user) == []
+
+
+@pytest.mark.parametrize("handle", ["a", 5, ["x"]])
+def test_a_user_handle_that_is_not_base64url_is_refused(mfa_user, fresh_session, handle):
+    authenticator, _row = enrol(mfa_user, fresh_session)
+    credential = authenticator.get(passkeys.authentication_options(mfa_user))
+    credential["response"]["userHandle"] = handle
+    with pytest.raises(PasskeyInvalid):
+        passkeys.verify_authentication(credential, user=mfa_user)
 
 def test_a_passkey_verifies_as_the_users_second_factor(mfa_user, fresh_session):
     authenticator, row = enrol(mfa_user, fresh_session)

@@ -89,6 +89,7 @@ def test_loopback_redirect_may_use_another_port(client, rp, person):
     ({"prompt": "sometimes"}, "invalid_request"),
     ({"max_age": "-1"}, "invalid_request"),
     ({"claims": "{not json"}, "invalid_request"),
+    ({"claims": '{"userinfo": ' + "[" * 1500}, "invalid_request"),  # too deep to parse
     ({"id_token_hint": "not.a.token"}, "invalid_request"),
 ])
 def test_bad_requests_are_returned_to_the_client_with_state_and_iss(app, client, rp, person,

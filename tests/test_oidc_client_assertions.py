@@ -102,6 +102,20 @@ def test_bad_assertions_are_invalid_client(app, client, pkjwt_client, rsa_key, c
     assert response.get_json()["error"] == "invalid_client"
 
 
+
+@pytest.mark.parametrize("segment", ["header", "claims"])
+def test_an_assertion_nested_too_deeply_to_parse_is_invalid_client(app, client, pkjwt_client,
+                                                                   rsa_key, segment):
+    client_id = pkjwt_client["client_id"]
+    deep = base64.urlsafe_b64encode(b"[" * 1500).rstrip(b"=").decode()
+    header, claims, signature = assertion(client_id, rsa_key, aud=app.config["ISSUER"]).split(".")
+    signed = (f"{deep}.{claims}.{signature}" if segment == "header"
+              else f"{header}.{deep}.{signature}")
+    response = token_request(client, client_id, signed)
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "invalid_client",
+                                   "error_description": "The client assertion is malformed."}
+
 def test_private_key_jwt_client_cannot_use_a_secret(app, client, pkjwt_client):
     response = client.post("/oauth2/token", data={"grant_type": "client_credentials"},
                            auth=(pkjwt_client["client_id"], "anything"))

@@ -159,6 +159,12 @@ def test_garbage_is_invalid_token(client):
     assert_bearer_error(client.get(USERINFO, headers=bearer("not-a-jwt")), 401, "invalid_token")
 
 
+
+def test_a_token_whose_header_is_nested_too_deeply_is_invalid_token(client):
+    header = base64.urlsafe_b64encode(b"[" * 1500).decode().rstrip("=")
+    response = client.get(USERINFO, headers=bearer(f"{header}.e30.c2ln"))
+    assert_bearer_error(response, 401, "invalid_token")
+
 def test_a_token_for_another_audience_is_invalid_token(app, client, grant):
     token, _ = access_token(app, grant, audience="https://api.example.com")
     assert_bearer_error(client.get(USERINFO, headers=bearer(token)), 401, "invalid_token")

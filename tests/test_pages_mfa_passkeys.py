@@ -4,6 +4,8 @@ CSRF in the header, bad bodies, re-authentication."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 from sqlalchemy import select
 
@@ -268,3 +270,68 @@ def test_ceremonies_are_rate_limited_per_address(client):
     assert answers[:60] == [200] * 60 and answers[60] == 429
     limited = post_json(client, "/webauthn/login/begin", csrf=csrf)
     assert limited.status_code == 429 and limited.is_json
+
+
+
+def test_ceremony_answers_are_never_cached(client):
+    csrf = meta_csrf(client)
+    begin = post_json(client, "/webauthn/login/begin", csrf=csrf)
+    refused = post_json(client, "/webauthn/login/finish", {}, csrf=csrf)
+    unknown = post_json(client, "/webauthn/no-such-ceremony", csrf=csrf)
+    assert [r.status_code for r in (begin, refused, unknown)] == [200, 400, 404]
+    for response in (begin, refused, unknown):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Pragma"] == "no-cache"
+    page = client.get("/login")  # a signed-out page keeps its own caching rules
+    assert "Pragma" not in page.headers
+
+# --- hostile JSON: a 400 in the ceremony's envelope, never a 500 ---------------------------
+
+DEEP = "[" * 1500  # deeper than Python's json parser recurses
+
+
+def _b64(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize("path", ["/webauthn/login/finish", "/webauthn/mfa/finish"])
+def test_a_deeply_nested_body_is_a_400_naming_the_body(app, client, person, path):
+    enrol_passkey(app, person)
+    password_step(client, person["email"])
+    csrf = meta_csrf(client, "/mfa")
+    response = client.post(path, data=DEEP, content_type="application/json",
+                           headers={"X-CSRFToken": csrf})
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "validation", "message": "Send a JSON object.",
+                                   "field": "body"}
+
+
+@pytest.mark.parametrize("credential, error", [
+    (DEEP, "validation"),  # the credential as JSON text
+    ({"id": "abc", "rawId": "abc", "type": "public-key",
+      "response": {"clientDataJSON": _b64('{"challenge": ' + DEEP)}}, "passkey_invalid"),
+    ({"id": "abc", "response": "not an object"}, "passkey_invalid"),
+], ids=["deep-string-credential", "deep-client-data", "response-not-an-object"])
+def test_a_hostile_credential_at_passwordless_sign_in_is_a_400(client, credential, error):
+    csrf = meta_csrf(client)
+    post_json(client, "/webauthn/login/begin", csrf=csrf)
+    response = post_json(client, "/webauthn/login/finish", {"credential": credential},
+                         csrf=csrf)
+    assert response.status_code == 400
+    body = response.get_json()
+    assert body["error"] == error and body["field"] == "credential"
+    assert not signed_in(client)
+
+
+@pytest.mark.parametrize("transports", [5, True, "usb", {"usb": 1}, None])
+def test_registration_treats_transports_that_are_not_a_list_as_none(client, person, query,
+                                                                     transports):
+    login(client, person["email"])
+    csrf = meta_csrf(client, "/account/security")
+    options = post_json(client, "/webauthn/register/begin", csrf=csrf).get_json()
+    credential = SoftwareAuthenticator().create(options)
+    credential["response"]["transports"] = transports
+    done = post_json(client, "/webauthn/register/finish", {"credential": credential},
+                     csrf=csrf)
+    assert done.status_code == 200, done.get_json()
+    assert query(lambda s: s.scalar(select(WebAuthnCredential))).transports == []

@@ -6,14 +6,13 @@ alias), so each dialect can put it in its envelope.
 
 from __future__ import annotations
 
-import json
 from typing import TypeVar
 
 from flask import request
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as SchemaError
 
-from app.core import api_logins
+from app.core import api_logins, json_input
 from app.core.errors import ValidationError
 from app.web.client import client_info
 
@@ -43,8 +42,8 @@ def read_json(model: type[Model], *, optional: bool = False) -> Model:
             return model.model_validate({})
         raise ValidationError("A JSON body is required.", field="body")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = json_input.loads(raw)
+    except ValueError:
         raise ValidationError("The request body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
         raise ValidationError("The request body must be a JSON object.", field="body")
@@ -74,8 +73,8 @@ def email_in_body() -> str:
     """Rate-limit key: the email address in the JSON body (lower-cased), so a limit "per
     email" counts requests for one address from anywhere; the client's IP without one."""
     try:
-        data = json.loads(request.get_data(cache=True) or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        data = json_input.loads(request.get_data(cache=True) or b"null")
+    except ValueError:
         data = None
     email = data.get("email") if isinstance(data, dict) else None
     if isinstance(email, str) and email.strip():

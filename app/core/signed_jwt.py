@@ -15,7 +15,7 @@ import json
 from joserfc import jws
 from joserfc.errors import JoseError
 
-from app.core import keys
+from app.core import json_input, keys
 from app.core.errors import InvalidToken
 
 MAX_TOKEN_BYTES = 8 * 1024
@@ -38,7 +38,7 @@ def untrusted_header(token: str, *, what: str = "token") -> dict:
     if len(parts) != 3 or not all(parts):
         raise InvalidToken(f"The {what} is malformed.")
     try:
-        header = json.loads(b64decode(parts[0]))
+        header = json_input.loads(b64decode(parts[0]))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidToken(f"The {what} is malformed.") from None
     if not isinstance(header, dict):
@@ -63,7 +63,7 @@ def verify(token: object, *, what: str = "token") -> tuple[dict, dict]:
         raise InvalidToken(f"The {what}'s algorithm does not match its key.")
     try:
         verified = jws.deserialize_compact(token, key, algorithms=[alg])
-        claims = json.loads(verified.payload)
+        claims = json_input.loads(verified.payload)
     except (JoseError, ValueError, TypeError):
         raise InvalidToken(f"The {what} signature is invalid.") from None
     if not isinstance(claims, dict):

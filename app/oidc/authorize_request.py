@@ -7,11 +7,10 @@ that, errors go back to the client through the requested response mode.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 
-from app.core import clients
+from app.core import clients, json_input
 from app.core.errors import InvalidToken
 from app.core.services import setting
 from app.models import OAuthClient
@@ -198,7 +197,7 @@ def _check_claims(request: AuthorizationRequest, multi) -> None:
     if raw is None:
         return
     try:
-        claims = json.loads(raw)
+        claims = json_input.loads(raw)
     except ValueError:
         claims = None
     if not isinstance(claims, dict) or not all(

@@ -8,7 +8,6 @@ accepted once; assertions must be short-lived and addressed to this server.
 
 from __future__ import annotations
 
-import json
 import time
 
 from authlib.oauth2.rfc6749.errors import InvalidClientError
@@ -16,7 +15,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OctKey
 
-from app.core import replay, signed_jwt
+from app.core import json_input, replay, signed_jwt
 from app.core.errors import InvalidToken
 from app.core.services import setting
 
@@ -39,7 +38,7 @@ class ClientAssertion:
         assertion = form.get("client_assertion")
         try:
             header = signed_jwt.untrusted_header(assertion or "", what="client assertion")
-            unverified = json.loads(signed_jwt.b64decode(assertion.split(".")[1]))
+            unverified = json_input.loads(signed_jwt.b64decode(assertion.split(".")[1]))
         except (InvalidToken, ValueError, UnicodeDecodeError):
             raise InvalidClientError(description="The client assertion is malformed.") from None
         client_id = unverified.get("sub") if isinstance(unverified, dict) else None
@@ -71,7 +70,7 @@ class ClientAssertion:
             key = OctKey.import_key(secret)
         try:
             verified = jws.deserialize_compact(assertion, key, algorithms=[alg])
-            claims = json.loads(verified.payload)
+            claims = json_input.loads(verified.payload)
         except (JoseError, ValueError, TypeError):
             raise InvalidClientError(description="The client assertion signature is invalid.") \
                 from None

@@ -9,6 +9,8 @@ from flask import Flask, Response, current_app, g, request
 from app.extensions import db, login_manager
 from app.web import session_cookie
 
+WEBAUTHN_PREFIX = "/webauthn/"  # app/web/passkey_api.py
+
 
 def register(app: Flask) -> None:
     login_manager.request_loader(_load_user)
@@ -59,6 +61,20 @@ def _add_security_headers(response: Response) -> None:
     response.headers["X-XSS-Protection"] = "1; mode=block"
     if current_app.config["SECURE_COOKIES"]:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if session_cookie.current_session() is not None or g.get("session_cookie_action"):
+    if _is_json_api():
+        # JSON API answers carry tokens, TOTP secrets, backup codes and personal data: no
+        # cache may keep one (RFC 6749 §5.1 asks this of token responses), errors included.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+    elif session_cookie.current_session() is not None or g.get("session_cookie_action"):
         # Pages for a signed-in person must not be stored by shared caches.
         response.headers.setdefault("Cache-Control", "no-store")
+
+
+def _is_json_api() -> bool:
+    """Is this an answer of a JSON dialect (any path under its mount, so its 404s and 405s
+    too) or of the pages' WebAuthn JSON?"""
+    from app.api.registry import dialect_for_path
+
+    return (request.path.startswith(WEBAUTHN_PREFIX)
+            or dialect_for_path(current_app, request.path) is not None)

@@ -40,7 +40,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
-from app.core import audit
+from app.core import audit, json_input
 from app.core.context import ClientInfo
 from app.core.errors import MfaNotEnabled, NotFound, PasskeyInvalid, ValidationError
 from app.core.mfa import amr, recent_auth, webauthn_challenges
@@ -51,6 +51,10 @@ from app.models.types import utcnow
 
 NAME_MAX_LENGTH = 100
 _TRANSPORTS = {transport.value for transport in AuthenticatorTransport}
+# py_webauthn lets some malformed credentials out as plain Python errors rather than its
+# own (a userHandle that is not base64url: binascii.Error; an attested COSE key without
+# kty: KeyError). To us they are a credential that does not verify, like any other.
+_DOES_NOT_VERIFY = (WebAuthnException, ValueError, TypeError, KeyError, IndexError)
 
 
 @dataclass(frozen=True)
@@ -80,19 +84,24 @@ def relying_party() -> RelyingParty:
 
 
 def credential_from_body(body: object) -> dict:
-    """The credential of a finish request: the body itself, or its "credential" member."""
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            raise ValidationError("The credential is not valid JSON.", field="credential") \
-                from None
+    """The credential of a finish request: the body itself, or its "credential" member
+    (either may be its JSON text). Unwrapped once only, so no nesting recurses."""
+    body = _parsed(body)
     if isinstance(body, dict) and isinstance(body.get("credential"), dict | str):
-        return credential_from_body(body["credential"])
+        body = _parsed(body["credential"])
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         raise ValidationError("A WebAuthn credential (credential.toJSON()) is required.",
                               field="credential")
     return body
+
+
+def _parsed(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json_input.loads(value)
+    except ValueError:
+        raise ValidationError("The credential is not valid JSON.", field="credential") from None
 
 
 def _descriptor(row: WebAuthnCredential) -> PublicKeyCredentialDescriptor:
@@ -110,7 +119,7 @@ def _timeout_ms() -> int:
 
 def _challenge_of(credential: dict) -> bytes:
     try:
-        client_data = json.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
+        client_data = json_input.loads(base64url_to_bytes(credential["response"]["clientDataJSON"]))
         return base64url_to_bytes(client_data["challenge"])
     except (KeyError, TypeError, ValueError):
         raise PasskeyInvalid("The credential is malformed.", field="credential") from None
@@ -160,11 +169,13 @@ def register(user: User, credential: object, *, session: AuthSession | None,
         verified = verify_registration_response(
             credential=credential, expected_challenge=_challenge_of(credential),
             expected_rp_id=rp.id, expected_origin=rp.origins)
-    except WebAuthnException as exc:
+    except _DOES_NOT_VERIFY as exc:
         audit.record(audit.MFA_FAILED, user_id=user.id, client=client, method="webauthn",
                      reason="registration_invalid")
         raise PasskeyInvalid(field="credential") from exc
-    transports = credential.get("response", {}).get("transports") or []
+    transports = credential["response"].get("transports")
+    if not isinstance(transports, list):  # py_webauthn ignores a non-list too
+        transports = []
     row = WebAuthnCredential(
         user_id=user.id, credential_id=verified.credential_id,
         public_key=verified.credential_public_key, sign_count=verified.sign_count,
@@ -242,7 +253,7 @@ def verify_authentication(credential: object, *, user: User | None = None,
             expected_origin=rp.origins, credential_public_key=row.public_key,
             credential_current_sign_count=row.sign_count,
             require_user_verification=user is None)
-    except WebAuthnException as exc:
+    except _DOES_NOT_VERIFY as exc:
         raise refuse("assertion_invalid") from exc
     _advance_sign_count(row, verified.new_sign_count, refuse)
     row.last_used_at = utcnow()
