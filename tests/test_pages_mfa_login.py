@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.models import AuthSession, OutboundMail, TrustedDevice
+from app.models import AuthSession, OutboundMail, TrustedDevice, User
 from app.oidc import acr
 from tests.conftest import DEFAULT_PASSWORD, fetch_csrf, login, post_form
 from tests.mfa_pages import (
@@ -178,6 +178,27 @@ def test_a_sign_in_link_asks_for_the_second_factor_too(app, client, person, secr
     assert answer(client, "totp", clock.code(secret)).status_code == 303
     assert signed_in(client)
     assert newest_session(app, person).acr == acr.MFA
+
+
+def last_login_at(query, person):
+    return query(lambda s: s.scalar(select(User.last_login_at).where(
+        User.email == person["email"])))
+
+
+@pytest.mark.parametrize("first_factor", ["password", "sign-in link"])
+def test_last_login_is_recorded_when_the_session_starts_not_at_the_first_factor(
+        app, client, person, secret, clock, query, first_factor):
+    before = last_login_at(query, person)  # the session that enrolled the factor
+    if first_factor == "password":
+        response = password_step(client, person["email"])
+    else:
+        post_form(client, "/login/magic/send", {"email": person["email"]}, csrf_path="/login")
+        response = post_form(client, f"/login/magic?token={latest_token(query, 'magic_link')}",
+                             {})
+    assert response.headers["Location"] == "/mfa"
+    assert last_login_at(query, person) == before  # a first factor alone is no login
+    assert answer(client, "totp", clock.code(secret)).status_code == 303
+    assert last_login_at(query, person) == newest_session(app, person).auth_time > before
 
 
 def test_a_password_reset_does_not_skip_the_second_factor(app, client, person, secret, query):

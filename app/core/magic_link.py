@@ -14,7 +14,6 @@ from app.core.context import ClientInfo
 from app.core.errors import AccountInactive, AccountLocked, RegistrationNotAllowed
 from app.core.services import services, setting
 from app.models import User
-from app.models.types import utcnow
 
 AMR = ["otp"]  # RFC 8176 has no "email"; a one-time secret delivered out of band is "otp"
 
@@ -59,8 +58,9 @@ def verify(token: object, *, client: ClientInfo | None = None,
     without allow_registration (the link is left unused, so it can be tried again). Opening
     the link proves the mailbox, so the email becomes verified.
 
-    MFA hook: when MFA lands, a user with a second factor must pass it before the session
-    starts; the caller (or a core login step) must check that here, as for a password.
+    The link is a first factor only: the caller hands the user to the MFA login step
+    (app.core.mfa.login), which asks a user with a second factor for it before the session
+    starts, as after a password.
     """
     user, address = ott.check_unowned(token, ott.MAGIC_LINK)
     if user is None:
@@ -79,6 +79,5 @@ def verify(token: object, *, client: ClientInfo | None = None,
         user.email_verified = True
         audit.record(audit.EMAIL_VERIFIED, user_id=user.id, client=client,
                      method="magic_link")
-    user.last_login_at = utcnow()
     audit.record(audit.MAGIC_LINK_USED, user_id=user.id, client=client)
     return user
