@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -415,6 +416,26 @@ def test_modernauth_magic_link_registers_only_when_allowed(mail_app, api, mailbo
                        json={"token": token, "allow_registration": True})
     assert created.status_code == 200
     assert created.get_json()["user"]["is_email_verified"] is True
+
+
+def test_only_the_newest_sign_up_link_creates_the_account_and_the_others_die(mail_app, api,
+                                                                             mailbox):
+    for _ in range(2):
+        assert api.post("/v1/auth/magic-link/send",
+                        json={"email": "new@example.com"}).status_code == 200
+    first = mailbox.token("magic", "new@example.com", index=0)
+    second = mailbox.token("magic", "new@example.com", index=1)
+    assert_error("modernauth", api.post("/v1/auth/magic-link/verify", json={
+        "token": first, "allow_registration": True}), 400, "token_invalid", "token")
+    created = api.post("/v1/auth/magic-link/verify",
+                       json={"token": second, "allow_registration": True})
+    assert created.status_code == 200, created.get_json()
+    # The older link neither signs in to the new account nor makes another one.
+    assert_error("modernauth", api.post("/v1/auth/magic-link/verify", json={
+        "token": first, "allow_registration": True}), 400, "token_invalid", "token")
+    assert in_db(mail_app, lambda s: s.scalars(
+        select(User.id).where(User.email == "new@example.com")).all()) == [
+        uuid.UUID(created.get_json()["user"]["id"])]
 
 
 def test_modernauth_magic_link_bad_input_and_limit(app_factory):

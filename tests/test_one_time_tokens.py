@@ -81,6 +81,26 @@ def test_a_new_token_retires_the_previous_one(user):
     assert ott.consume(second, ott.PASSWORD_RESET).id == user.id
 
 
+def test_a_new_sign_up_link_retires_the_earlier_ones_for_that_address(ctx):
+    first = ott.issue_for_address("new@example.com", ott.MAGIC_LINK)
+    other = ott.issue_for_address("other@example.com", ott.MAGIC_LINK)
+    second = ott.issue_for_address("new@example.com", ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_unowned(first, ott.MAGIC_LINK)
+    assert ott.consume_unowned(second, ott.MAGIC_LINK) == (None, "new@example.com")
+    assert ott.consume_unowned(other, ott.MAGIC_LINK) == (None, "other@example.com")
+
+
+def test_a_sign_in_link_retires_the_sign_up_links_sent_before_the_account_existed(ctx):
+    early = ott.issue_for_address("ada@example.com", ott.MAGIC_LINK)
+    made = accounts.create_user(email="ada@example.com", password=DEFAULT_PASSWORD,
+                                email_verified=True, client=ClientInfo())
+    token = ott.issue(made, ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.check_unowned(early, ott.MAGIC_LINK)
+    assert ott.consume(token, ott.MAGIC_LINK).id == made.id
+
+
 def test_a_token_stops_working_when_the_email_changes(user):
     token = ott.issue(user, ott.VERIFY_EMAIL)
     user.email = "other@example.com"

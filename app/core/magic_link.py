@@ -75,6 +75,8 @@ def verify(token: object, *, client: ClientInfo | None = None,
     ott.consume_unowned(token, ott.MAGIC_LINK)
     if user is None:
         user = accounts.create_passwordless_user(address, client=client)
+        # Any other sign-up link to the address would now sign in to this account.
+        ott.retire_for_address(address, ott.MAGIC_LINK)
     if not user.email_verified:
         user.email_verified = True
         audit.record(audit.EMAIL_VERIFIED, user_id=user.id, client=client,

@@ -5,7 +5,8 @@ six digits stored as an HMAC keyed by the secret key (and bound to user and purp
 an attempt budget per code. Every token is single-use (an atomic conditional UPDATE marks
 it used), expires after its purpose's TTL, and stops working if the address it was sent to
 (the account's email, or its phone number for a code sent by SMS) changes. Issuing a new
-token or code for a purpose retires the user's earlier unused ones.
+token or code for a purpose retires the user's earlier unused ones (and, for a sign-in
+link, the sign-up links sent to the address before the account existed).
 
 Errors: OneTimeTokenInvalid (`token_invalid`: unknown, used, other purpose, other email,
 attempt budget spent), OneTimeTokenExpired (`token_expired`), WrongCode (`token_invalid`,
@@ -68,6 +69,19 @@ def _retire(user: User, purpose: str, kind: str) -> None:
         .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
                OneTimeToken.kind == kind, OneTimeToken.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if purpose in UNOWNED_PURPOSES and kind == "link" and user.email:
+        # Sign-up links sent to the address before the account existed go too.
+        retire_for_address(user.email, purpose)
+
+
+def retire_for_address(address: str, purpose: str) -> None:
+    """Retire every unused account-less (sign-up) link of the purpose sent to the address."""
+    db.session.execute(
+        update(OneTimeToken)
+        .where(OneTimeToken.user_id.is_(None), OneTimeToken.address == address,
+               OneTimeToken.purpose == purpose, OneTimeToken.kind == "link",
+               OneTimeToken.used_at.is_(None))
+        .values(used_at=utcnow()).execution_options(synchronize_session=False))
 
 
 def _add(user: User, purpose: str, kind: str, digest: str) -> OneTimeToken:
@@ -100,9 +114,11 @@ def issue(user: User, purpose: str) -> str:
 
 def issue_for_address(address: str, purpose: str) -> str:
     """A link token for an address with no account yet (a sign-up link). Only purposes in
-    UNOWNED_PURPOSES may have one; it is read back with `check_unowned`/`consume_unowned`."""
+    UNOWNED_PURPOSES may have one; it is read back with `check_unowned`/`consume_unowned`.
+    Like issue(), it retires the earlier unused ones sent to the address."""
     if purpose not in UNOWNED_PURPOSES:
         raise ValueError(f"{purpose!r} tokens always belong to an account")
+    retire_for_address(address, purpose)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(OneTimeToken(user_id=None, purpose=purpose, kind="link",
