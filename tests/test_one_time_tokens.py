@@ -13,7 +13,7 @@ from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
 from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
 from app.extensions import db
-from app.models import OneTimeToken
+from app.models import AuditEvent, OneTimeToken
 from app.models.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -147,3 +147,66 @@ def test_a_malformed_code_is_invalid(user, garbage):
     ott.issue_code(user)
     with pytest.raises(OneTimeTokenInvalid):
         ott.consume_code(user, garbage)
+
+
+# --- refused uses are audited -------------------------------------------------------------
+
+def rejections() -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.event == "one_time_token.rejected").order_by(AuditEvent.created_at)))
+
+
+def expire() -> None:
+    for row in db.session.scalars(select(OneTimeToken)):
+        row.expires_at = utcnow() - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("case, reason, known", [
+    ("unknown", "unknown", False),
+    ("used", "used", True),
+    ("expired", "expired", True),
+    ("other purpose", "wrong_purpose", True),
+    ("sign-up link as a reset link", "wrong_purpose", False),
+])
+def test_a_refused_link_is_audited_with_purpose_and_reason_but_not_the_token(
+        user, case, reason, known):
+    token = ott.issue(user, ott.PASSWORD_RESET)
+    purpose = ott.PASSWORD_RESET
+    if case == "unknown":
+        token = "not-a-token-we-issued"
+    elif case == "used":
+        ott.consume(token, purpose)
+    elif case == "expired":
+        expire()
+    elif case == "other purpose":
+        purpose = ott.MAGIC_LINK
+    else:
+        token = ott.issue_for_address("new@example.com", ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume(token, purpose, client=ClientInfo(ip_address="198.51.100.4"))
+    assert caught.value.durable  # the edge commits the event despite the refusal
+    [event] = rejections()
+    assert event.user_id == (user.id if known else None)
+    assert event.details == {"purpose": purpose, "kind": "link", "reason": reason}
+    assert event.ip_address == "198.51.100.4"
+    assert token not in str(event.details)
+
+
+@pytest.mark.parametrize("case, reason", [("wrong", "wrong_code"), ("malformed", "malformed"),
+                                          ("expired", "expired"), ("none sent", "no_code")])
+def test_a_refused_code_is_audited_with_the_user(user, case, reason):
+    code = ott.issue_code(user, ott.MFA_EMAIL) if case != "none sent" else "123456"
+    guess = {"wrong": f"{(int(code) + 1) % 10 ** 6:06d}", "malformed": "12ab"}.get(case, code)
+    if case == "expired":
+        expire()
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_code(user, guess, ott.MFA_EMAIL)
+    [event] = rejections()
+    assert event.user_id == user.id
+    assert event.details == {"purpose": ott.MFA_EMAIL, "kind": "code", "reason": reason}
+
+
+def test_a_successful_use_records_no_rejection(user):
+    ott.consume(ott.issue(user, ott.PASSWORD_RESET), ott.PASSWORD_RESET)
+    ott.consume_code(user, ott.issue_code(user))
+    assert rejections() == []

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select, update
 
-from app.models import AuthSession, OneTimeToken, OutboundMail, User
+from app.models import AuditEvent, AuthSession, OneTimeToken, OutboundMail, User
 from app.models.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD, fetch_csrf, login, post_form
 
@@ -136,6 +137,23 @@ def test_a_bogus_reset_link_is_not_valid(client, token):
     response = client.get(f"/password/reset?token={token}")
     assert response.status_code == 400
     assert "This link is not valid" in response.get_data(as_text=True)
+
+
+def test_a_refused_link_leaves_an_audit_event_naming_purpose_and_reason(client, make_user,
+                                                                       query):
+    user = make_user()
+    token = reset_token_for(client, query, user["email"])
+    assert client.get("/password/reset?token=made-up").status_code == 400
+    expire_all(query, "password_reset")
+    assert client.get(f"/password/reset?token={token}",
+                      environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 400
+    events = query(lambda s: s.scalars(select(AuditEvent).where(
+        AuditEvent.event == "one_time_token.rejected").order_by(AuditEvent.created_at)).all())
+    assert [(e.user_id, e.details["reason"]) for e in events] == [
+        (None, "unknown"), (uuid.UUID(user["id"]), "expired")]
+    assert all(e.details["purpose"] == "password_reset" for e in events)
+    assert events[1].ip_address == "198.51.100.7"
+    assert token not in str([e.details for e in events])
 
 
 def test_a_verification_link_is_no_reset_link(client, make_user, query):

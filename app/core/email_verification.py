@@ -106,7 +106,7 @@ def _mark_verified(user: User, *, method: str, client: ClientInfo | None) -> Use
 
 def verify_token(token: object, *, client: ClientInfo | None = None) -> User:
     """Verify by the link's token. Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
-    user = ott.consume(token, ott.VERIFY_EMAIL)
+    user = ott.consume(token, ott.VERIFY_EMAIL, client=client)
     return _mark_verified(user, method="link", client=client)
 
 
@@ -115,5 +115,5 @@ def verify_code(user: User, code: object, *, client: ClientInfo | None = None) -
     OneTimeTokenExpired / WrongCode (durable: the attempt is kept)."""
     if user.email_verified:
         raise AlreadyVerified()
-    ott.consume_code(user, code, ott.VERIFY_EMAIL)
+    ott.consume_code(user, code, ott.VERIFY_EMAIL, client=client)
     return _mark_verified(user, method="code", client=client)

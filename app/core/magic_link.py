@@ -62,7 +62,7 @@ def verify(token: object, *, client: ClientInfo | None = None,
     (app.core.mfa.login), which asks a user with a second factor for it before the session
     starts, as after a password.
     """
-    user, address = ott.check_unowned(token, ott.MAGIC_LINK)
+    user, address = ott.check_unowned(token, ott.MAGIC_LINK, client=client)
     if user is None:
         # A sign-up link; the account may have been created since it was sent.
         user = accounts.find_by_email(address)
@@ -72,7 +72,7 @@ def verify(token: object, *, client: ClientInfo | None = None,
         raise AccountLocked()
     if user is not None and not user.is_active:
         raise AccountInactive()
-    ott.consume_unowned(token, ott.MAGIC_LINK)
+    ott.consume_unowned(token, ott.MAGIC_LINK, client=client)
     if user is None:
         user = accounts.create_passwordless_user(address, client=client)
         # Any other sign-up link to the address would now sign in to this account.

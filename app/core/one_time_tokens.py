@@ -9,8 +9,10 @@ token or code for a purpose retires the user's earlier unused ones (and, for a s
 link, the sign-up links sent to the address before the account existed).
 
 Errors: OneTimeTokenInvalid (`token_invalid`: unknown, used, other purpose, other email,
-attempt budget spent), OneTimeTokenExpired (`token_expired`), WrongCode (`token_invalid`,
-durable: the spent attempt is kept).
+attempt budget spent), OneTimeTokenExpired (`token_expired`), WrongCode (`token_invalid`).
+Every refused use is audited here (`one_time_token.rejected`: purpose, kind, reason, and the
+user when known; never the token or code), and these errors are durable, so the event and a
+spent attempt outlive the request's rollback.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from app.core import audit
+from app.core.context import ClientInfo
 from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
 from app.core.services import setting
 from app.extensions import db
@@ -134,19 +138,42 @@ def decoy() -> str:
     return token
 
 
-def _live(row: OneTimeToken | None, purpose: str, kind: str, *,
-          unowned: bool = False) -> tuple[OneTimeToken, User | None]:
-    if row is None or row.purpose != purpose or row.kind != kind or row.used_at is not None:
-        raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
+def _field(kind: str) -> str:
+    return "token" if kind == "link" else "code"
+
+
+def _reject(error: OneTimeTokenInvalid, *, purpose: str, kind: str, reason: str,
+            user_id=None, client: ClientInfo | None = None) -> OneTimeTokenInvalid:
+    """Audit a refused use (never the token or code itself) and return the error to raise.
+    The error is durable, so the event outlives the request's rollback."""
+    audit.record(audit.ONE_TIME_TOKEN_REJECTED, user_id=user_id, client=client,
+                 purpose=purpose, kind=kind, reason=reason)
+    return error
+
+
+def _live(row: OneTimeToken | None, purpose: str, kind: str, *, unowned: bool = False,
+          client: ClientInfo | None = None) -> tuple[OneTimeToken, User | None]:
+    field = _field(kind)
+
+    def reject(reason: str, error: type[OneTimeTokenInvalid] = OneTimeTokenInvalid):
+        return _reject(error(field=field), purpose=purpose, kind=kind, reason=reason,
+                       user_id=row.user_id if row is not None else None, client=client)
+
+    if row is None or row.kind != kind:
+        raise reject("unknown")
+    if row.purpose != purpose:
+        raise reject("wrong_purpose")
+    if row.used_at is not None:
+        raise reject("used")
     if utcnow() >= row.expires_at:
-        raise OneTimeTokenExpired(field="token" if kind == "link" else "code")
+        raise reject("expired", OneTimeTokenExpired)
     if row.user_id is None:
         if not unowned:
-            raise OneTimeTokenInvalid(field="token")
+            raise reject("no_account")
         return row, None
     user = db.session.get(User, row.user_id)
     if user is None or address_for(user, purpose) != row.address:
-        raise OneTimeTokenInvalid(field="token" if kind == "link" else "code")
+        raise reject("address_changed")
     return row, user
 
 
@@ -157,37 +184,40 @@ def _find(token: object) -> OneTimeToken | None:
                                                         OneTimeToken.kind == "link"))
 
 
-def check(token: object, purpose: str) -> User:
+def check(token: object, purpose: str, *, client: ClientInfo | None = None) -> User:
     """The user a live token names, without using it (a page showing a form first)."""
-    return _live(_find(token), purpose, "link")[1]
+    return _live(_find(token), purpose, "link", client=client)[1]
 
 
-def check_unowned(token: object, purpose: str) -> tuple[User | None, str]:
+def check_unowned(token: object, purpose: str, *,
+                  client: ClientInfo | None = None) -> tuple[User | None, str]:
     """(user, address) of a live token that may be a sign-up link (user None), unused."""
-    row, user = _live(_find(token), purpose, "link", unowned=True)
+    row, user = _live(_find(token), purpose, "link", unowned=True, client=client)
     return user, row.address
 
 
-def consume_unowned(token: object, purpose: str) -> tuple[User | None, str]:
+def consume_unowned(token: object, purpose: str, *,
+                    client: ClientInfo | None = None) -> tuple[User | None, str]:
     """Use a token that may be a sign-up link once; (user or None, address)."""
-    row, user = _live(_find(token), purpose, "link", unowned=True)
-    _use(row, "token")
+    row, user = _live(_find(token), purpose, "link", unowned=True, client=client)
+    _use(row, "link", client)
     return user, row.address
 
 
-def _use(row: OneTimeToken, field: str) -> None:
+def _use(row: OneTimeToken, kind: str, client: ClientInfo | None) -> None:
     # The conditional UPDATE is the single-use guarantee: of two concurrent uses, one wins.
     result = db.session.execute(
         update(OneTimeToken).where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None))
         .values(used_at=utcnow()).execution_options(synchronize_session=False))
     if result.rowcount != 1:
-        raise OneTimeTokenInvalid(field=field)
+        raise _reject(OneTimeTokenInvalid(field=_field(kind)), purpose=row.purpose, kind=kind,
+                      reason="used", user_id=row.user_id, client=client)
 
 
-def consume(token: object, purpose: str) -> User:
+def consume(token: object, purpose: str, *, client: ClientInfo | None = None) -> User:
     """Use a link token once; returns its user."""
-    row, user = _live(_find(token), purpose, "link")
-    _use(row, "token")
+    row, user = _live(_find(token), purpose, "link", client=client)
+    _use(row, "link", client)
     return user
 
 
@@ -198,17 +228,23 @@ def issue_code(user: User, purpose: str = VERIFY_EMAIL) -> str:
     return code
 
 
-def consume_code(user: User, code: object, purpose: str = VERIFY_EMAIL) -> None:
+def consume_code(user: User, code: object, purpose: str = VERIFY_EMAIL, *,
+                 client: ClientInfo | None = None) -> None:
     """Use the user's current code once. Every guess spends one of its attempts
     (TESSERA_EMAIL_CODE_ATTEMPTS); when they are spent the code stops working."""
     if not isinstance(code, str) or not CODE_PATTERN.match(code.strip()):
-        raise OneTimeTokenInvalid("Enter the 6-digit code.", field="code")
+        raise _reject(OneTimeTokenInvalid("Enter the 6-digit code.", field="code"),
+                      purpose=purpose, kind="code", reason="malformed", user_id=user.id,
+                      client=client)
     row = db.session.scalar(
         select(OneTimeToken)
         .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
                OneTimeToken.kind == "code", OneTimeToken.used_at.is_(None))
         .order_by(OneTimeToken.created_at.desc()).limit(1))
-    row, _user = _live(row, purpose, "code")
+    if row is None:
+        raise _reject(OneTimeTokenInvalid(field="code"), purpose=purpose, kind="code",
+                      reason="no_code", user_id=user.id, client=client)
+    row, _user = _live(row, purpose, "code", client=client)
     budget = setting("EMAIL_CODE_ATTEMPTS")
     spent = db.session.execute(
         update(OneTimeToken)
@@ -217,11 +253,13 @@ def consume_code(user: User, code: object, purpose: str = VERIFY_EMAIL) -> None:
         .values(attempts=OneTimeToken.attempts + 1)
         .execution_options(synchronize_session=False))
     if spent.rowcount != 1:
-        raise OneTimeTokenInvalid(field="code")
+        raise _reject(OneTimeTokenInvalid(field="code"), purpose=purpose, kind="code",
+                      reason="attempts_spent", user_id=user.id, client=client)
     expected = _code_digest(user.id, purpose, code.strip())
     if not hmac.compare_digest(expected, row.digest):
         db.session.refresh(row)
         if row.attempts >= budget:
-            _use(row, "code")  # spent: retire it so a new one must be requested
-        raise WrongCode(field="code")
-    _use(row, "code")
+            _use(row, "code", client)  # spent: retire it so a new one must be requested
+        raise _reject(WrongCode(field="code"), purpose=purpose, kind="code",
+                      reason="wrong_code", user_id=user.id, client=client)
+    _use(row, "code", client)

@@ -60,7 +60,7 @@ def verify(phone: object, code: object, *, client: ClientInfo | None = None) -> 
     user = _holder_of_live_code(number)
     if user is None:
         raise OneTimeTokenInvalid(field="code")
-    ott.consume_code(user, code, ott.VERIFY_PHONE)
+    ott.consume_code(user, code, ott.VERIFY_PHONE, client=client)
     user.phone_verified = True
     audit.record(audit.PHONE_VERIFIED, user_id=user.id, client=client)
     return user

@@ -77,7 +77,7 @@ def reset_password():
     again = {"again_url": url_for("mail.forgot_password"),
              "again_text": "Ask for a new reset link"}
     try:
-        password_reset.check(token)
+        password_reset.check(token, client=client_info())
     except OneTimeTokenInvalid as error:
         return _link_problem(error, **again)
     form = ResetPasswordForm()
