@@ -302,6 +302,41 @@ def test_apiv1_email_otp_verifies_and_a_wrong_code_names_otp(mail_app, api, mail
                                    headers=bearer), 400, "already_verified")
 
 
+def test_apiv1_email_otp_answers_every_address_that_cannot_verify_like_a_wrong_code(
+        smtp_server, smtp_app_factory, mailbox):
+    app = smtp_app_factory(smtp_server.port, API_RATE_LIMITS={"apiv1.code": "100 per minute"})
+    api = app.test_client()
+
+    def attempt(email, otp):
+        response = api.post("/api/v1/auth/verify-email-otp", json={"email": email, "otp": otp})
+        return response.status_code, response.get_json()
+
+    for email in ("ada", "verified", "codeless", "expired"):
+        sign_up(api, "apiv1", f"{email}@example.com")
+    code = {email: mailbox.code(f"{email}@example.com")
+            for email in ("ada", "verified", "codeless", "expired")}
+    assert attempt("verified@example.com", code["verified"])[0] == 200
+    in_db(app, lambda s: (s.execute(update(OneTimeToken).where(
+        OneTimeToken.address == "codeless@example.com").values(used_at=utcnow())),
+        s.execute(update(OneTimeToken).where(OneTimeToken.address == "expired@example.com")
+                  .values(expires_at=utcnow() - timedelta(seconds=1))), s.commit()))
+    wrong = next(c for c in ("000000", "111111", "222222", "333333", "444444")
+                 if c not in code.values())
+
+    reference = attempt("ada@example.com", wrong)
+    assert reference == (400, {"message": "That code is not correct.", "error": "token_invalid",
+                               "status": 400, "field": "otp"})
+    for email in ("nobody", "verified", "codeless", "expired"):
+        assert attempt(f"{email}@example.com", wrong) == reference, email
+        # Another account's real code is just as wrong here.
+        assert attempt(f"{email}@example.com", code["ada"]) == reference, email
+    # Only the right code learns that it expired (which tells nothing to anyone without it).
+    assert attempt("expired@example.com", code["expired"]) == (400, {
+        "message": "This link or code has expired. Ask for a new one.",
+        "error": "token_expired", "status": 400, "field": "otp"})
+    assert attempt("ada@example.com", code["ada"])[0] == 200
+
+
 def test_apiv1_otp_send_bad_input(api):
     body = sign_up(api, "apiv1", "ada@example.com")
     bearer = ADAPTERS["apiv1"].bearer(body)

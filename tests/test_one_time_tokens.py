@@ -11,7 +11,12 @@ from sqlalchemy import select
 from app.core import accounts
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
+from app.core.errors import (
+    CodeAttemptsExceeded,
+    OneTimeTokenExpired,
+    OneTimeTokenInvalid,
+    WrongCode,
+)
 from app.extensions import db
 from app.models import AuditEvent, OneTimeToken
 from app.models.types import utcnow
@@ -133,6 +138,46 @@ def test_wrong_codes_spend_the_attempt_budget_then_even_the_right_code_fails(app
         assert caught.value.durable and caught.value.code == "token_invalid"
     with pytest.raises(OneTimeTokenInvalid):
         ott.consume_code(user, code)
+
+
+def test_a_wrong_code_says_how_many_guesses_are_left_and_then_that_they_are_spent(app, user):
+    code = ott.issue_code(user)
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    budget = app.config["EMAIL_CODE_ATTEMPTS"]
+    for left in range(budget - 1, -1, -1):
+        with pytest.raises(WrongCode) as caught:
+            ott.consume_code(user, wrong)
+        assert caught.value.details == {"attempts_left": left}
+    with pytest.raises(CodeAttemptsExceeded) as caught:
+        ott.consume_code(user, code)
+    assert caught.value.message == "Too many wrong codes. Ask for a new one."
+
+
+def test_signed_out_only_the_right_code_learns_that_its_guesses_are_spent(app, user):
+    code = ott.issue_code(user)
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    for _ in range(app.config["EMAIL_CODE_ATTEMPTS"] + 2):
+        with pytest.raises(WrongCode) as caught:
+            ott.consume_code_sent_to(user.email, wrong, ott.VERIFY_EMAIL)
+        assert caught.value.details == {}  # no attempts_left: unknown addresses have none
+    with pytest.raises(CodeAttemptsExceeded):
+        ott.consume_code_sent_to(user.email, code, ott.VERIFY_EMAIL)
+
+
+@pytest.mark.parametrize("address", ["ada@example.com", "nobody@example.com"])
+def test_signed_out_a_malformed_code_is_refused_alike_for_every_address(user, address):
+    ott.issue_code(user)
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume_code_sent_to(address, "12ab", ott.VERIFY_EMAIL)
+    assert (caught.value.message, caught.value.field) == ("Enter the 6-digit code.", "code")
+
+
+def test_signed_out_the_right_code_verifies_once(user):
+    code = ott.issue_code(user)
+    assert ott.consume_code_sent_to(user.email, code, ott.VERIFY_EMAIL).id == user.id
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume_code_sent_to(user.email, code, ott.VERIFY_EMAIL)
+    assert type(caught.value) is OneTimeTokenInvalid  # "already used", for its holder only
 
 
 def test_an_expired_code_fails(user):

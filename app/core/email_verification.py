@@ -13,7 +13,7 @@ from __future__ import annotations
 from app.core import accounts, audit, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import AlreadyVerified, OneTimeTokenInvalid, RateLimited
+from app.core.errors import AlreadyVerified, RateLimited
 from app.core.services import services, setting
 from app.models import User
 
@@ -88,13 +88,13 @@ def resend_to_address(email: object, *, client: ClientInfo | None = None) -> Non
 
 def verify_code_at_address(email: object, code: object, *,
                            client: ClientInfo | None = None) -> User:
-    """Verify by the 6-digit code, naming the account by its address (signed out).
-    An unknown or already verified address answers like a wrong code (`token_invalid`)."""
+    """Verify by the 6-digit code, naming the account by its address (signed out). An
+    unknown, verified or code-less address, or an expired code, answers exactly like a
+    wrong code (see one_time_tokens.consume_code_sent_to); only the right code learns that
+    it expired or was spent."""
     address = accounts.normalize_email(email)
-    user = accounts.find_by_email(address)
-    if user is None or user.email_verified:
-        raise OneTimeTokenInvalid(field="code")
-    return verify_code(user, code, client=client)
+    user = ott.consume_code_sent_to(address, code, ott.VERIFY_EMAIL, client=client)
+    return _mark_verified(user, method="code", client=client)
 
 
 def _mark_verified(user: User, *, method: str, client: ClientInfo | None) -> User:
@@ -111,8 +111,9 @@ def verify_token(token: object, *, client: ClientInfo | None = None) -> User:
 
 
 def verify_code(user: User, code: object, *, client: ClientInfo | None = None) -> User:
-    """Verify by the 6-digit code. AlreadyVerified, or OneTimeTokenInvalid /
-    OneTimeTokenExpired / WrongCode (durable: the attempt is kept)."""
+    """Verify by the 6-digit code, for the signed-in owner. AlreadyVerified, or
+    OneTimeTokenInvalid / CodeAttemptsExceeded / OneTimeTokenExpired / WrongCode (with
+    details["attempts_left"]; durable: the attempt is kept)."""
     if user.email_verified:
         raise AlreadyVerified()
     ott.consume_code(user, code, ott.VERIFY_EMAIL, client=client)

@@ -176,6 +176,12 @@ class WrongCode(OneTimeTokenInvalid):
     message = "That code is not correct."
 
 
+class CodeAttemptsExceeded(OneTimeTokenInvalid):
+    """Every guess a 6-digit code allows is spent: a new code must be sent."""
+
+    message = "Too many wrong codes. Ask for a new one."
+
+
 class RegistrationNotAllowed(TesseraError):
     """A sign-up link was used without permission to create the account."""
 

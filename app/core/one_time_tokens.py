@@ -8,8 +8,10 @@ it used), expires after its purpose's TTL, and stops working if the address it w
 token or code for a purpose retires the user's earlier unused ones (and, for a sign-in
 link, the sign-up links sent to the address before the account existed).
 
-Errors: OneTimeTokenInvalid (`token_invalid`: unknown, used, other purpose, other email,
-attempt budget spent), OneTimeTokenExpired (`token_expired`), WrongCode (`token_invalid`).
+Errors: OneTimeTokenInvalid (`token_invalid`: unknown, used, other purpose, other email),
+CodeAttemptsExceeded (`token_invalid`: a code's guesses spent), OneTimeTokenExpired
+(`token_expired`), WrongCode (`token_invalid`). A signed-out caller who names the account
+by its address gets `consume_code_sent_to`, where every failure looks like a wrong code.
 Every refused use is audited here (`one_time_token.rejected`: purpose, kind, reason, and the
 user when known; never the token or code), and these errors are durable, so the event and a
 spent attempt outlive the request's rollback.
@@ -27,7 +29,12 @@ from sqlalchemy import select, update
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
+from app.core.errors import (
+    CodeAttemptsExceeded,
+    OneTimeTokenExpired,
+    OneTimeTokenInvalid,
+    WrongCode,
+)
 from app.core.services import setting
 from app.extensions import db
 from app.models import OneTimeToken, User
@@ -228,38 +235,106 @@ def issue_code(user: User, purpose: str = VERIFY_EMAIL) -> str:
     return code
 
 
-def consume_code(user: User, code: object, purpose: str = VERIFY_EMAIL, *,
-                 client: ClientInfo | None = None) -> None:
-    """Use the user's current code once. Every guess spends one of its attempts
-    (TESSERA_EMAIL_CODE_ATTEMPTS); when they are spent the code stops working."""
-    if not isinstance(code, str) or not CODE_PATTERN.match(code.strip()):
-        raise _reject(OneTimeTokenInvalid("Enter the 6-digit code.", field="code"),
-                      purpose=purpose, kind="code", reason="malformed", user_id=user.id,
-                      client=client)
-    row = db.session.scalar(
-        select(OneTimeToken)
-        .where(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose,
-               OneTimeToken.kind == "code", OneTimeToken.used_at.is_(None))
-        .order_by(OneTimeToken.created_at.desc()).limit(1))
-    if row is None:
-        raise _reject(OneTimeTokenInvalid(field="code"), purpose=purpose, kind="code",
-                      reason="no_code", user_id=user.id, client=client)
-    row, _user = _live(row, purpose, "code", client=client)
-    budget = setting("EMAIL_CODE_ATTEMPTS")
+def _newest_code(*criteria) -> OneTimeToken | None:
+    """The newest code row matching the criteria, used or not (issuing a code retires the
+    earlier ones, so only the newest can still be live)."""
+    return db.session.scalar(
+        select(OneTimeToken).where(OneTimeToken.kind == "code", *criteria)
+        .order_by(OneTimeToken.created_at.desc(), OneTimeToken.id.desc()).limit(1))
+
+
+def _well_formed(code: object) -> bool:
+    return isinstance(code, str) and bool(CODE_PATTERN.match(code.strip()))
+
+
+def _spend_attempt(row: OneTimeToken, budget: int) -> bool:
+    """Count one guess against the code, atomically; False when none was left."""
     spent = db.session.execute(
         update(OneTimeToken)
         .where(OneTimeToken.id == row.id, OneTimeToken.used_at.is_(None),
                OneTimeToken.attempts < budget)
         .values(attempts=OneTimeToken.attempts + 1)
         .execution_options(synchronize_session=False))
-    if spent.rowcount != 1:
-        raise _reject(OneTimeTokenInvalid(field="code"), purpose=purpose, kind="code",
-                      reason="attempts_spent", user_id=user.id, client=client)
-    expected = _code_digest(user.id, purpose, code.strip())
-    if not hmac.compare_digest(expected, row.digest):
-        db.session.refresh(row)
-        if row.attempts >= budget:
-            _use(row, "code", client)  # spent: retire it so a new one must be requested
-        raise _reject(WrongCode(field="code"), purpose=purpose, kind="code",
-                      reason="wrong_code", user_id=user.id, client=client)
+    return spent.rowcount == 1
+
+
+def _after_wrong_guess(row: OneTimeToken, budget: int, client: ClientInfo | None) -> int:
+    """Retire a code whose last guess was just spent; how many guesses are left."""
+    db.session.refresh(row)
+    if row.attempts >= budget:
+        _use(row, "code", client)  # spent: a new code must be requested
+    return max(0, budget - row.attempts)
+
+
+def consume_code(user: User, code: object, purpose: str = VERIFY_EMAIL, *,
+                 client: ClientInfo | None = None) -> None:
+    """Use the user's current code once, for a caller who already knows the account (signed
+    in, or past the password). Every guess spends one of its attempts
+    (TESSERA_EMAIL_CODE_ATTEMPTS); when they are spent the code stops working.
+
+    Errors (field `code`): OneTimeTokenInvalid (malformed, none sent, used or retired),
+    CodeAttemptsExceeded (its guesses are spent), OneTimeTokenExpired, WrongCode
+    (details["attempts_left"])."""
+    def reject(error: OneTimeTokenInvalid, reason: str):
+        return _reject(error, purpose=purpose, kind="code", reason=reason, user_id=user.id,
+                       client=client)
+
+    if not _well_formed(code):
+        raise reject(OneTimeTokenInvalid("Enter the 6-digit code.", field="code"), "malformed")
+    row = _newest_code(OneTimeToken.user_id == user.id, OneTimeToken.purpose == purpose)
+    if row is None:
+        raise reject(OneTimeTokenInvalid(field="code"), "no_code")
+    budget = setting("EMAIL_CODE_ATTEMPTS")
+    if row.used_at is not None and row.attempts >= budget:
+        raise reject(CodeAttemptsExceeded(field="code"), "attempts_spent")
+    row, _user = _live(row, purpose, "code", client=client)
+    if not _spend_attempt(row, budget):
+        raise reject(CodeAttemptsExceeded(field="code"), "attempts_spent")
+    if not hmac.compare_digest(_code_digest(user.id, purpose, code.strip()), row.digest):
+        left = _after_wrong_guess(row, budget, client)
+        raise reject(WrongCode(field="code", attempts_left=left), "wrong_code")
     _use(row, "code", client)
+
+
+def consume_code_sent_to(address: str, code: object, purpose: str, *,
+                         client: ClientInfo | None = None) -> User:
+    """Use the newest code of the purpose sent to the address (email or phone number), for
+    a signed-out caller who names the account only by that address; returns its user.
+
+    The answer must not tell who has an account, a code, or a live one: every failure is
+    the WrongCode a wrong guess at a real code gets (no attempts_left either), after the
+    same work. Only the right code is told more, which reveals nothing to anyone without
+    it: OneTimeTokenExpired, CodeAttemptsExceeded, or OneTimeTokenInvalid (used, retired,
+    or the account's address changed). A malformed code is refused alike for everyone."""
+    row = _newest_code(OneTimeToken.address == address, OneTimeToken.purpose == purpose)
+
+    def reject(reason: str, error: OneTimeTokenInvalid | None = None):
+        return _reject(error or WrongCode(field="code"), purpose=purpose, kind="code",
+                       reason=reason, user_id=row.user_id if row is not None else None,
+                       client=client)
+
+    if not _well_formed(code):
+        raise reject("malformed", OneTimeTokenInvalid("Enter the 6-digit code.", field="code"))
+    # The digest is computed whether or not there is a row, so both take the same time.
+    digest = _code_digest(row.user_id if row is not None else None, purpose, code.strip())
+    right = row is not None and hmac.compare_digest(digest, row.digest)
+    budget = setting("EMAIL_CODE_ATTEMPTS")
+    if row is None:
+        raise reject("no_code")
+    user = db.session.get(User, row.user_id) if row.user_id is not None else None
+    if user is None or address_for(user, purpose) != address:
+        raise reject("address_changed", OneTimeTokenInvalid(field="code") if right else None)
+    if row.used_at is not None:
+        spent = row.attempts >= budget
+        raise reject("attempts_spent" if spent else "used",
+                     (CodeAttemptsExceeded if spent else OneTimeTokenInvalid)(field="code")
+                     if right else None)
+    if utcnow() >= row.expires_at:
+        raise reject("expired", OneTimeTokenExpired(field="code") if right else None)
+    if not _spend_attempt(row, budget):
+        raise reject("attempts_spent", CodeAttemptsExceeded(field="code") if right else None)
+    if not right:
+        _after_wrong_guess(row, budget, client)
+        raise reject("wrong_code")
+    _use(row, "code", client)
+    return user
