@@ -255,3 +255,91 @@ def test_a_bad_address_for_a_sign_in_link_returns_to_login_with_the_reason(clien
     assert response.status_code == 303
     assert "Enter a valid email address." in client.get("/login").get_data(as_text=True)
     assert mails(query, "magic_link") == []
+
+
+# --- sign-up links on the hosted landing -------------------------------------------------
+
+SIGN_UP_BUTTON = "Create your account and sign in"
+
+
+def modernauth_sign_up_link(client, query, email="new@example.com") -> str:
+    """The landing path of the sign-up link modernauth mails to an unknown address."""
+    assert client.post("/v1/auth/magic-link/send", json={"email": email}).status_code == 200
+    return f"/login/magic?token={latest_token(query, 'magic_link')}"
+
+
+def test_a_sign_up_link_mailed_by_modernauth_creates_the_account_on_the_hosted_page(
+        mail_app, smtp_server):
+    from urllib.parse import urlsplit
+
+    from tests.mail_fixtures import body_of
+
+    web = mail_app.test_client()
+    assert web.post("/v1/auth/magic-link/send",
+                    json={"email": "new@example.com"}).status_code == 200
+    [message] = smtp_server.wait_for(1)
+    text = body_of(message)
+    assert "no Tessera account for new@example.com" in text
+    link = urlsplit(re.search(r"http://\S+/login/magic\?token=\S+", text).group(0))
+    path = f"{link.path}?{link.query}"
+
+    def users():
+        with mail_app.app_context():
+            from app.extensions import db
+            return db.session.scalars(select(User).where(User.email == "new@example.com")).all()
+
+    for _ in range(2):  # opening the link (a mail scanner, say) uses nothing up
+        page = web.get(path)
+        assert page.status_code == 200
+        html = page.get_data(as_text=True)
+        assert "Create your account" in html and SIGN_UP_BUTTON in html
+    assert users() == []
+
+    response = post_form(web, path, {"register": "1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/account"
+    account = web.get("/account")
+    assert account.status_code == 200
+    html = account.get_data(as_text=True)
+    assert "Welcome to Tessera. Your account is ready." in html and "new@example.com" in html
+    [user] = users()
+    assert user.password_hash is None and user.email_verified and user.last_login_at
+    with mail_app.app_context():
+        from app.extensions import db
+        [session] = db.session.scalars(select(AuthSession)).all()
+        assert session.user_id == user.id and session.amr == ["otp"]
+
+    again = post_form(mail_app.test_client(), path, {"register": "1"}, csrf_path="/login")
+    assert again.status_code == 400
+    assert "This link is not valid" in again.get_data(as_text=True)
+    assert len(users()) == 1
+
+
+def test_a_sign_up_link_posted_without_asking_for_the_account_creates_nothing(client,
+                                                                               query):
+    path = modernauth_sign_up_link(client, query)
+    response = post_form(client, path, {})
+    assert response.status_code == 403
+    assert SIGN_UP_BUTTON in response.get_data(as_text=True)
+    assert query(lambda s: s.scalar(select(User))) is None
+    assert client.get("/account").status_code == 302  # not signed in
+    # The link was kept: asking for the account now works.
+    assert post_form(client, path, {"register": "1"}).headers["Location"] == "/account"
+
+
+def test_a_sign_up_link_post_without_csrf_creates_nothing(client, query):
+    path = modernauth_sign_up_link(client, query)
+    assert client.post(path, data={"register": "1"}).status_code == 400
+    assert query(lambda s: s.scalar(select(User))) is None
+    assert client.get(path).status_code == 200
+
+
+def test_a_sign_up_link_to_an_address_that_has_an_account_since_signs_in_to_it(
+        client, make_user, query):
+    path = modernauth_sign_up_link(client, query, "late@example.com")
+    user = make_user(email="late@example.com")
+    page = client.get(path).get_data(as_text=True)
+    assert "Continue to sign in" in page and SIGN_UP_BUTTON not in page
+    assert post_form(client, path, {}).headers["Location"] == "/account"
+    session = query(lambda s: s.scalar(select(AuthSession)))
+    assert str(session.user_id) == user["id"]
+    assert query(lambda s: len(s.scalars(select(User)).all())) == 1

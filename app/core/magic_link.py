@@ -3,7 +3,9 @@
 `send()` answers the same whether or not the address has an account. With
 `allow_registration` an unknown address is sent a sign-up link instead (nothing is created
 yet); `verify()` creates the account from such a link only when its caller allows
-registration too. `verify()` returns the user: the caller starts the session (amr AMR).
+registration too (the hosted landing does when the person asks for the account; modernauth
+when the call says `allow_registration`). `check()` tells which kind a link is without
+using it. `verify()` returns the user: the caller starts the session (amr AMR).
 """
 
 from __future__ import annotations
@@ -47,6 +49,14 @@ def send(email: object, *, client: ClientInfo | None = None,
     mailer.queue(user.email, "magic_link", email=user.email, minutes=minutes,
                  url=mailer.link("/login/magic", token=token))
     audit.record(audit.MAGIC_LINK_SENT, user_id=user.id, client=client, sent=True)
+
+
+def check(token: object, *, client: ClientInfo | None = None) -> bool:
+    """Look at a link without using it (a page asks for a click first, so a mail scanner
+    opening it cannot use it up). True when it is a sign-up link whose address still has
+    no account: using it creates one. Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
+    user, address = ott.check_unowned(token, ott.MAGIC_LINK, client=client)
+    return user is None and accounts.find_by_email(address) is None
 
 
 def verify(token: object, *, client: ClientInfo | None = None,

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 
 from app.core import email_verification, magic_link, mailer, password_reset, sms
 from app.core import one_time_tokens as ott
-from app.core.errors import OneTimeTokenInvalid, TesseraError
+from app.core.errors import OneTimeTokenInvalid, RegistrationNotAllowed, TesseraError
 from app.web import signin
 from app.web.client import client_info
 from app.web.errors import settle
@@ -25,6 +25,7 @@ from app.web.forms import (
     ConfirmForm,
     ForgotPasswordForm,
     MagicLinkForm,
+    MagicLinkLandingForm,
     ResetPasswordForm,
     attach_error,
     reject,
@@ -116,24 +117,38 @@ def send_magic_link():
 
 @bp.route("/login/magic", methods=["GET", "POST"])
 def magic_login():
-    """GET asks for a click (mail scanners that open links must not use them up);
-    POST uses the link and signs in."""
+    """GET asks for a click (mail scanners that open links must not use them up); POST uses
+    the link and signs in. A sign-up link (no account for its address yet) offers to create
+    the account, as /signup would for anyone."""
     token = _token_arg()
     again = {"again_url": url_for("auth.login"), "again_text": "Ask for a new sign-in link"}
-    form = ConfirmForm()
-    if request.method == "POST" and form.validate_on_submit():
-        try:
-            user = magic_link.verify(token, client=client_info())
-        except OneTimeTokenInvalid as error:
-            return _link_problem(error, **again)
-        # The link is one factor: a second one, when enrolled, is still asked for.
-        return signin.after_first_factor(user, amr=magic_link.AMR, next_url=None,
-                                         mailbox_proven=True)
+    form = MagicLinkLandingForm()
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                user = magic_link.verify(token, client=client_info(),
+                                         allow_registration=form.register.data == "1")
+            except OneTimeTokenInvalid as error:
+                return _link_problem(error, **again)
+            except RegistrationNotAllowed as error:
+                # A sign-up link posted without asking for the account: ask (link kept).
+                settle(error)
+                status = error.status
+            else:
+                # The link is one factor: a second one, when enrolled, is still asked for.
+                response = signin.after_first_factor(user, amr=magic_link.AMR,
+                                                     next_url=None, mailbox_proven=True)
+                if form.register.data == "1":  # after sign-in, which starts a new state
+                    flash("Welcome to Tessera. Your account is ready.", "success")
+                return response
     try:
-        ott.check(token, ott.MAGIC_LINK)
+        new_account = magic_link.check(token, client=client_info())
     except OneTimeTokenInvalid as error:
         return _link_problem(error, **again)
-    return render_template("mail/magic.html", form=form), 200 if request.method == "GET" else 400
+    form.register.data = "1" if new_account else ""
+    return render_template("mail/magic.html", form=form, new_account=new_account), status
 
 
 @bp.post("/account/verify-email/resend")

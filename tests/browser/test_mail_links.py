@@ -59,3 +59,23 @@ def test_a_person_signs_in_with_a_mailed_link_from_the_login_page(page, make_use
     # The link worked once.
     page.goto(link)
     expect(page.get_by_role("heading", name="This link is not valid")).to_be_visible()
+
+
+def test_a_sign_up_link_mailed_through_the_api_creates_the_account_in_the_browser(
+        page, smtp_server):
+    # An app on modernauth asks for a link for an address with no account.
+    sent = page.request.post("/v1/auth/magic-link/send", data={"email": "new@example.com"})
+    assert sent.status == 200
+    [message] = smtp_server.wait_for(1)
+    link = SIGN_IN_LINK.search(body_of(message)).group(0)
+
+    page.goto(link)
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    page.get_by_role("button", name="Create your account and sign in").click()
+    expect(page).to_have_url(re.compile(r"/account$"))
+    expect(page.get_by_text("Welcome to Tessera. Your account is ready.")).to_be_visible()
+    expect(page.locator("#profile-email")).to_contain_text("new@example.com")
+    expect(page.locator("#profile-email .badge.ok")).to_have_text("verified")
+
+    page.goto(link)
+    expect(page.get_by_role("heading", name="This link is not valid")).to_be_visible()
