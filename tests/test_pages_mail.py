@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
+from urllib.parse import quote, unquote
 
 import pytest
 from sqlalchemy import select, update
@@ -343,3 +344,44 @@ def test_a_sign_up_link_to_an_address_that_has_an_account_since_signs_in_to_it(
     session = query(lambda s: s.scalar(select(AuthSession)))
     assert str(session.user_id) == user["id"]
     assert query(lambda s: len(s.scalars(select(User)).all())) == 1
+
+
+# --- a sign-in link returns to where the person was going --------------------------------
+
+def sign_in_link_from_login(client, query, email, next_url) -> str:
+    """Ask for a link with the login page's button, as /login?next=... renders it."""
+    login_path = f"/login?next={quote(next_url, safe='')}"
+    html = client.get(login_path).get_data(as_text=True)
+    action = re.search(r'formaction="([^"]+)"', html).group(1).replace("&amp;", "&")
+    response = post_form(client, action, {"email": email}, csrf_path=login_path)
+    assert response.status_code == 200
+    return f"/login/magic?token={latest_token(query, 'magic_link')}"
+
+
+def test_a_sign_in_link_asked_for_during_an_authorization_request_returns_to_it(
+        app, client, make_user, query):
+    from tests.flow import authorize_params, callback_params, make_client, pkce_pair
+
+    user = make_user()
+    rp = make_client(app, skip_consent=True)
+    _verifier, challenge = pkce_pair()
+    location = client.get("/oauth2/authorize",
+                          query_string=authorize_params(rp, challenge)).headers["Location"]
+    next_url = unquote(location.split("next=")[1].split("&")[0])
+    assert next_url.startswith("/oauth2/authorize/resume/")
+    path = sign_in_link_from_login(client, query, user["email"], next_url)
+    response = post_form(client, path, {})
+    assert response.status_code == 302 and response.headers["Location"] == next_url
+    callback = callback_params(client.get(next_url).headers["Location"])
+    assert callback["code"] and callback["state"] == "state-123"
+
+
+@pytest.mark.parametrize("next_url", ["//evil.example/x", "https://evil.example/",
+                                      "/\\evil.example"])
+def test_a_sign_in_link_never_continues_off_the_site(client, make_user, query, next_url):
+    user = make_user()
+    response = post_form(client, f"/login/magic/send?next={quote(next_url, safe='')}",
+                         {"email": user["email"]}, csrf_path="/login")
+    assert response.status_code == 200
+    path = f"/login/magic?token={latest_token(query, 'magic_link')}"
+    assert post_form(client, path, {}).headers["Location"] == "/account"

@@ -19,7 +19,12 @@ from tests.mfa_pages import (
     newest_session,
     password_step,
 )
-from tests.test_pages_mail import NEW_PASSWORD, latest_token, reset_token_for
+from tests.test_pages_mail import (
+    NEW_PASSWORD,
+    latest_token,
+    reset_token_for,
+    sign_in_link_from_login,
+)
 
 
 @pytest.fixture
@@ -178,6 +183,16 @@ def test_a_sign_in_link_asks_for_the_second_factor_too(app, client, person, secr
     assert answer(client, "totp", clock.code(secret)).status_code == 303
     assert signed_in(client)
     assert newest_session(app, person).acr == acr.MFA
+
+
+def test_after_a_sign_in_link_and_the_second_factor_the_person_goes_where_they_were_going(
+        app, client, person, secret, clock, query):
+    path = sign_in_link_from_login(client, query, person["email"], "/account/sessions")
+    response = post_form(client, path, {})
+    assert response.headers["Location"] == "/mfa"
+    response = answer(client, "totp", clock.code(secret))
+    assert response.status_code == 303 and response.headers["Location"] == "/account/sessions"
+    assert signed_in(client)
 
 
 def last_login_at(query, person):

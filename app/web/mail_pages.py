@@ -11,6 +11,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -30,6 +31,7 @@ from app.web.forms import (
     attach_error,
     reject,
 )
+from app.web.navigation import safe_next
 
 bp = Blueprint("mail", __name__)
 
@@ -99,8 +101,15 @@ def reset_password():
     return render_template("mail/reset.html", form=form), status
 
 
+# Where to continue after a sign-in link asked for in this browser (an authorization
+# request waiting for the sign-in, say). Kept in the browser, not in the mailed link: only
+# the browser that started such a request can resume it.
+MAGIC_NEXT_KEY = "magic_link_next"
+
+
 @bp.post("/login/magic/send")
 def send_magic_link():
+    next_url = safe_next(request.args.get("next"))
     form = MagicLinkForm()
     if form.validate_on_submit():
         try:
@@ -109,10 +118,15 @@ def send_magic_link():
             settle(error)
             attach_error(form, error)
         else:
-            return render_template("mail/check_email.html", purpose="magic_link")
+            if next_url:
+                session[MAGIC_NEXT_KEY] = next_url
+            else:
+                session.pop(MAGIC_NEXT_KEY, None)
+            return render_template("mail/check_email.html", purpose="magic_link",
+                                   next_url=next_url)
     flash(" ".join(form.email.errors or form.form_errors or ["Enter your email address."]),
           "error")
-    return redirect(url_for("auth.login")), 303
+    return redirect(url_for("auth.login", next=next_url)), 303
 
 
 @bp.route("/login/magic", methods=["GET", "POST"])
@@ -137,9 +151,10 @@ def magic_login():
                 settle(error)
                 status = error.status
             else:
+                next_url = safe_next(session.pop(MAGIC_NEXT_KEY, None))
                 # The link is one factor: a second one, when enrolled, is still asked for.
                 response = signin.after_first_factor(user, amr=magic_link.AMR,
-                                                     next_url=None, mailbox_proven=True)
+                                                     next_url=next_url, mailbox_proven=True)
                 if form.register.data == "1":  # after sign-in, which starts a new state
                     flash("Welcome to Tessera. Your account is ready.", "success")
                 return response
