@@ -199,6 +199,95 @@ def test_the_account_page_offers_to_resend_while_unverified(client, make_user, q
     assert "Resend verification email" not in client.get("/account").get_data(as_text=True)
 
 
+CODE_IN_TEXT = re.compile(r"code: (\d{6})")
+
+
+def latest_code(query) -> str:
+    return CODE_IN_TEXT.search(mails(query, "verify_email")[-1].text).group(1)
+
+
+def is_verified(query, user) -> bool:
+    return query(lambda s: s.scalar(select(User.email_verified).where(
+        User.email == user["email"])))
+
+
+def other_code(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+def test_the_emailed_code_verifies_a_signed_in_person_from_the_account_page(client,
+                                                                              make_user, query):
+    user = make_user()
+    login(client, user["email"])
+    page = client.get("/account").get_data(as_text=True)
+    assert 'action="/account/verify-email"' in page and "Code from the email" in page
+    response = post_form(client, "/account/verify-email", {"code": latest_code(query)},
+                         csrf_path="/account")
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
+    page = client.get("/account").get_data(as_text=True)
+    assert "Thank you: your email address is verified." in page
+    assert 'id="verify-notice"' not in page
+    assert is_verified(query, user)
+    # Nothing left to verify: the page sends the person back to the account.
+    assert client.get("/account/verify-email").headers["Location"] == "/account"
+
+
+def test_wrong_codes_show_the_tries_left_then_that_the_code_is_spent(app, client, make_user,
+                                                                     query):
+    user = make_user()
+    login(client, user["email"])
+    code = latest_code(query)
+    budget = app.config["EMAIL_CODE_ATTEMPTS"]
+    for left in range(budget - 1, -1, -1):
+        response = post_form(client, "/account/verify-email", {"code": other_code(code)})
+        assert response.status_code == 400
+        html = response.get_data(as_text=True)
+        assert "That code is not correct." in html
+        if left:
+            assert f"{left} tr{'ies' if left != 1 else 'y'} left." in html
+        else:
+            assert "That was the last try for this code" in html
+    response = post_form(client, "/account/verify-email", {"code": code})
+    assert response.status_code == 400
+    assert "Too many wrong codes. Ask for a new one." in response.get_data(as_text=True)
+    assert not is_verified(query, user)
+    # A new email brings a new code, with its own tries.
+    post_form(client, "/account/verify-email/resend", {}, csrf_path="/account")
+    assert post_form(client, "/account/verify-email",
+                     {"code": latest_code(query)}).status_code == 303
+    assert is_verified(query, user)
+
+
+@pytest.mark.parametrize("code, message", [("", "This field is required."),
+                                           ("12ab56", "Enter the 6-digit code."),
+                                           ("1" * 17, "Field cannot be longer than 16")])
+def test_a_malformed_code_is_shown_on_the_form_and_spends_no_try(client, make_user, query,
+                                                                 code, message):
+    user = make_user()
+    login(client, user["email"])
+    response = post_form(client, "/account/verify-email", {"code": code})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    attempts = query(lambda s: s.scalar(select(OneTimeToken.attempts).where(
+        OneTimeToken.kind == "code")))
+    assert attempts == 0 and not is_verified(query, user)
+
+
+def test_the_code_form_needs_csrf_and_a_signed_in_person(app, client, make_user, query):
+    user = make_user()
+    code = latest_code(query)
+    stranger = app.test_client()
+    signed_out = stranger.get("/account/verify-email")
+    assert signed_out.status_code == 302 and signed_out.headers["Location"].startswith(
+        "/login")
+    assert stranger.post("/account/verify-email", data={"code": code}).status_code == 400
+    assert post_form(stranger, "/account/verify-email", {"code": code},
+                     csrf_path="/login").headers["Location"].startswith("/login")
+    login(client, user["email"])
+    assert client.post("/account/verify-email", data={"code": code}).status_code == 400
+    assert not is_verified(query, user)
+
+
 def test_resend_without_csrf_is_refused(client, make_user, query):
     user = make_user()
     login(client, user["email"])

@@ -103,3 +103,9 @@ class MagicLinkLandingForm(FlaskForm):
     sign-up link and the person asks for the account."""
 
     register = HiddenField()
+
+
+class VerifyEmailCodeForm(FlaskForm):
+    """The 6-digit code from the verification email, typed by its signed-in owner."""
+
+    code = StringField("Code from the email", validators=[DataRequired(), Length(max=16)])

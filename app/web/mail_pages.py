@@ -28,6 +28,7 @@ from app.web.forms import (
     MagicLinkForm,
     MagicLinkLandingForm,
     ResetPasswordForm,
+    VerifyEmailCodeForm,
     attach_error,
     reject,
 )
@@ -164,6 +165,37 @@ def magic_login():
         return _link_problem(error, **again)
     form.register.data = "1" if new_account else ""
     return render_template("mail/magic.html", form=form, new_account=new_account), status
+
+
+@bp.route("/account/verify-email", methods=["GET", "POST"])
+@login_required
+def verify_email_code():
+    """The verification email's 6-digit code, typed by the signed-in owner (the notice on
+    /account posts here too). Each code allows TESSERA_EMAIL_CODE_ATTEMPTS guesses."""
+    if current_user.email_verified:
+        flash("Your email address is verified.", "info")
+        return redirect(url_for("account.profile")), 303
+    form = VerifyEmailCodeForm()
+    status, headers = 200, {}
+    if request.method == "POST":
+        status = 400
+        if form.validate_on_submit():
+            try:
+                email_verification.verify_code(current_user, form.code.data,
+                                               client=client_info())
+            except TesseraError as error:
+                status, headers = reject(form, error)
+                left = error.details.get("attempts_left")
+                if left:
+                    form.code.errors.append(f"{left} tr{'ies' if left != 1 else 'y'} left.")
+                elif left == 0:
+                    form.code.errors.append("That was the last try for this code: send a new "
+                                            "verification email.")
+            else:
+                flash("Thank you: your email address is verified.", "success")
+                return redirect(url_for("account.profile")), 303
+    return render_template("mail/verify_code.html", form=form,
+                           resend_form=ConfirmForm()), status, headers
 
 
 @bp.post("/account/verify-email/resend")
