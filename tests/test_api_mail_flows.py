@@ -149,6 +149,44 @@ def test_reset_by_mailed_link_works_once_and_signs_out_everywhere(mail_app, api,
     assert {"password.reset_requested", "password.reset"} <= set(events)
 
 
+# How each dialect answers the right password of a user with a second factor: never tokens.
+MFA_LOGIN_ANSWERS = {
+    "modernauth": (200, lambda body: body["mfa_required"] is True and "tokens" not in body),
+    "apiv1": (200, lambda body: body["data"]["mfaRequired"] is True
+              and "accessToken" not in body["data"]),
+    "apiauth": (403, lambda body: "token" not in body),
+    "eventchain": (403, lambda body: body["error"]["code"] == "mfa_required"),
+}
+
+
+@pytest.mark.parametrize("dialect", RESET_DIALECTS)
+def test_a_password_reset_never_bypasses_the_second_factor(mail_app, api, mailbox, clock,
+                                                           dialect):
+    from tests.api_mfa import enable_totp
+
+    email = f"{dialect}@example.com"
+    sign_up(api, dialect, email)
+    enable_totp(mail_app, email, clock)
+    assert forgot(api, dialect, email).status_code == 200
+    answer = reset(api, dialect, mailbox.token("reset", email), NEW_PASSWORD)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert not {"token", "tokens", "accessToken", "access_token"} & set(body)
+    assert not {"token", "tokens", "accessToken", "access_token"} & set(
+        body.get("data") or {})
+    status, no_tokens = MFA_LOGIN_ANSWERS[dialect]
+    login = ADAPTERS[dialect].login(api, email, NEW_PASSWORD, {})
+    assert login.status_code == status, login.get_json()
+    assert no_tokens(login.get_json()), login.get_json()
+    if dialect in ("apiauth", "eventchain"):
+        assert_error(dialect, login, 403, "mfa_required")
+    # The factor is still on: no reset removed it.
+    with mail_app.app_context():
+        from app.core import accounts
+        from app.core.mfa import totp
+        assert totp.is_enabled(accounts.find_by_email(email))
+
+
 @pytest.mark.parametrize("dialect", RESET_DIALECTS)
 def test_forgot_password_answers_the_same_for_unknown_addresses(api, mailbox, dialect):
     sign_up(api, dialect, "known@example.com")
@@ -390,6 +428,60 @@ def test_eventchain_verify_send_and_confirm(api, mailbox):
     assert confirmed.get_json()["data"]["user"]["isVerified"] is True
     assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/confirm", json={}), 400,
                  "validation", "token")
+
+
+BAD_EMAILS = [({}, "email"), ({"email": "not an address"}, "email"), ({"email": 42}, "email"),
+              ({"email": ["ada@example.com"]}, "email"), ({"email": None}, "email")]
+
+
+@pytest.mark.parametrize("body, field", BAD_EMAILS)
+def test_eventchain_verify_send_bad_input_names_the_field(api, mailbox, body, field):
+    assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/send", json=body), 400,
+                 "validation", field)
+
+
+def test_eventchain_verify_send_refuses_a_body_that_is_no_json_object(api):
+    assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/send", data="{",
+                                        content_type="application/json"), 400, "validation",
+                 "body")
+    assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/send", json=["ada@example.com"]),
+                 400, "validation", "body")
+
+
+@pytest.mark.parametrize("body, field", [({}, "token"), ({"token": 5}, "token"),
+                                         ({"token": None}, "token"),
+                                         ({"token": ["x"]}, "token"),
+                                         ({"token": "x", "extra": 1}, "extra")])
+def test_modernauth_verify_email_bad_input_names_the_field(api, body, field):
+    assert_error("modernauth", api.post("/v1/auth/verify-email", json=body), 400, "validation",
+                 field)
+
+
+def test_modernauth_verify_email_refuses_a_body_that_is_no_json_object(api):
+    assert_error("modernauth", api.post("/v1/auth/verify-email", data="not json",
+                                        content_type="application/json"), 400, "validation",
+                 "body")
+
+
+@pytest.mark.parametrize("body, status, code, field", [
+    ({"email": "ada@example.com"}, 400, "validation", "otp"),
+    ({"otp": "123456"}, 400, "validation", "email"),
+    ({"email": "ada@example.com", "otp": 123456}, 400, "validation", "otp"),
+    ({"email": "not an address", "otp": "123456"}, 400, "validation", "email"),
+    ({"email": 7, "otp": "123456"}, 400, "validation", "email"),
+    ({"email": "ada@example.com", "otp": "12ab56"}, 400, "token_invalid", "otp"),
+    ({"email": "ada@example.com", "otp": "12345"}, 400, "token_invalid", "otp"),
+])
+def test_apiv1_verify_email_otp_bad_input_names_the_field(mail_app, api, mailbox, body, status,
+                                                         code, field):
+    sign_up(api, "apiv1", "ada@example.com")
+    answer = assert_error("apiv1", api.post("/api/v1/auth/verify-email-otp", json=body),
+                          status, code, field)
+    if code == "token_invalid":
+        assert answer["message"] == "Enter the 6-digit code."
+    # Nothing was spent or verified by the refused input.
+    assert in_db(mail_app, lambda s: (s.scalar(select(OneTimeToken.attempts).where(
+        OneTimeToken.kind == "code")), s.scalar(select(User.email_verified)))) == (0, False)
 
 
 @pytest.mark.parametrize("required", [True, False])
