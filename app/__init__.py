@@ -71,9 +71,22 @@ def configure_extensions(app: Flask) -> None:
     # One limiter per app: limits are read from this app's configuration when its
     # dialects are mounted, and counted in Redis when configured.
     app.extensions["tessera.limiter"] = Limiter(get_remote_address, app=app)
+    # flask-limiter adds Retry-After to every limited response, a 200 included; it belongs
+    # on a refusal only (RFC 9110 §10.2.3, RFC 6585 §4). First in the list, so it runs after
+    # the limiter's own hook (Flask calls after_request functions in reverse order).
+    app.after_request_funcs.setdefault(None, []).insert(0, _retry_after_only_on_refusals)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
+
+
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def _retry_after_only_on_refusals(response):
+    if response.status_code not in RETRY_AFTER_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 def configure_services(app: Flask) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -146,6 +147,44 @@ def test_reset_by_mailed_link_works_once_and_signs_out_everywhere(mail_app, api,
     assert_error(dialect, reset(api, dialect, token, "yet another long phrase"), status, code)
     events = in_db(mail_app, lambda s: s.scalars(select(AuditEvent.event)).all())
     assert {"password.reset_requested", "password.reset"} <= set(events)
+
+
+# How each dialect answers the right password of a user with a second factor: never tokens.
+MFA_LOGIN_ANSWERS = {
+    "modernauth": (200, lambda body: body["mfa_required"] is True and "tokens" not in body),
+    "apiv1": (200, lambda body: body["data"]["mfaRequired"] is True
+              and "accessToken" not in body["data"]),
+    "apiauth": (403, lambda body: "token" not in body),
+    "eventchain": (403, lambda body: body["error"]["code"] == "mfa_required"),
+}
+
+
+@pytest.mark.parametrize("dialect", RESET_DIALECTS)
+def test_a_password_reset_never_bypasses_the_second_factor(mail_app, api, mailbox, clock,
+                                                           dialect):
+    from tests.api_mfa import enable_totp
+
+    email = f"{dialect}@example.com"
+    sign_up(api, dialect, email)
+    enable_totp(mail_app, email, clock)
+    assert forgot(api, dialect, email).status_code == 200
+    answer = reset(api, dialect, mailbox.token("reset", email), NEW_PASSWORD)
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert not {"token", "tokens", "accessToken", "access_token"} & set(body)
+    assert not {"token", "tokens", "accessToken", "access_token"} & set(
+        body.get("data") or {})
+    status, no_tokens = MFA_LOGIN_ANSWERS[dialect]
+    login = ADAPTERS[dialect].login(api, email, NEW_PASSWORD, {})
+    assert login.status_code == status, login.get_json()
+    assert no_tokens(login.get_json()), login.get_json()
+    if dialect in ("apiauth", "eventchain"):
+        assert_error(dialect, login, 403, "mfa_required")
+    # The factor is still on: no reset removed it.
+    with mail_app.app_context():
+        from app.core import accounts
+        from app.core.mfa import totp
+        assert totp.is_enabled(accounts.find_by_email(email))
 
 
 @pytest.mark.parametrize("dialect", RESET_DIALECTS)
@@ -301,6 +340,41 @@ def test_apiv1_email_otp_verifies_and_a_wrong_code_names_otp(mail_app, api, mail
                                    headers=bearer), 400, "already_verified")
 
 
+def test_apiv1_email_otp_answers_every_address_that_cannot_verify_like_a_wrong_code(
+        smtp_server, smtp_app_factory, mailbox):
+    app = smtp_app_factory(smtp_server.port, API_RATE_LIMITS={"apiv1.code": "100 per minute"})
+    api = app.test_client()
+
+    def attempt(email, otp):
+        response = api.post("/api/v1/auth/verify-email-otp", json={"email": email, "otp": otp})
+        return response.status_code, response.get_json()
+
+    for email in ("ada", "verified", "codeless", "expired"):
+        sign_up(api, "apiv1", f"{email}@example.com")
+    code = {email: mailbox.code(f"{email}@example.com")
+            for email in ("ada", "verified", "codeless", "expired")}
+    assert attempt("verified@example.com", code["verified"])[0] == 200
+    in_db(app, lambda s: (s.execute(update(OneTimeToken).where(
+        OneTimeToken.address == "codeless@example.com").values(used_at=utcnow())),
+        s.execute(update(OneTimeToken).where(OneTimeToken.address == "expired@example.com")
+                  .values(expires_at=utcnow() - timedelta(seconds=1))), s.commit()))
+    wrong = next(c for c in ("000000", "111111", "222222", "333333", "444444")
+                 if c not in code.values())
+
+    reference = attempt("ada@example.com", wrong)
+    assert reference == (400, {"message": "That code is not correct.", "error": "token_invalid",
+                               "status": 400, "field": "otp"})
+    for email in ("nobody", "verified", "codeless", "expired"):
+        assert attempt(f"{email}@example.com", wrong) == reference, email
+        # Another account's real code is just as wrong here.
+        assert attempt(f"{email}@example.com", code["ada"]) == reference, email
+    # Only the right code learns that it expired (which tells nothing to anyone without it).
+    assert attempt("expired@example.com", code["expired"]) == (400, {
+        "message": "This link or code has expired. Ask for a new one.",
+        "error": "token_expired", "status": 400, "field": "otp"})
+    assert attempt("ada@example.com", code["ada"])[0] == 200
+
+
 def test_apiv1_otp_send_bad_input(api):
     body = sign_up(api, "apiv1", "ada@example.com")
     bearer = ADAPTERS["apiv1"].bearer(body)
@@ -354,6 +428,60 @@ def test_eventchain_verify_send_and_confirm(api, mailbox):
     assert confirmed.get_json()["data"]["user"]["isVerified"] is True
     assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/confirm", json={}), 400,
                  "validation", "token")
+
+
+BAD_EMAILS = [({}, "email"), ({"email": "not an address"}, "email"), ({"email": 42}, "email"),
+              ({"email": ["ada@example.com"]}, "email"), ({"email": None}, "email")]
+
+
+@pytest.mark.parametrize("body, field", BAD_EMAILS)
+def test_eventchain_verify_send_bad_input_names_the_field(api, mailbox, body, field):
+    assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/send", json=body), 400,
+                 "validation", field)
+
+
+def test_eventchain_verify_send_refuses_a_body_that_is_no_json_object(api):
+    assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/send", data="{",
+                                        content_type="application/json"), 400, "validation",
+                 "body")
+    assert_error("eventchain", api.post(f"{EVENTCHAIN}/verify/send", json=["ada@example.com"]),
+                 400, "validation", "body")
+
+
+@pytest.mark.parametrize("body, field", [({}, "token"), ({"token": 5}, "token"),
+                                         ({"token": None}, "token"),
+                                         ({"token": ["x"]}, "token"),
+                                         ({"token": "x", "extra": 1}, "extra")])
+def test_modernauth_verify_email_bad_input_names_the_field(api, body, field):
+    assert_error("modernauth", api.post("/v1/auth/verify-email", json=body), 400, "validation",
+                 field)
+
+
+def test_modernauth_verify_email_refuses_a_body_that_is_no_json_object(api):
+    assert_error("modernauth", api.post("/v1/auth/verify-email", data="not json",
+                                        content_type="application/json"), 400, "validation",
+                 "body")
+
+
+@pytest.mark.parametrize("body, status, code, field", [
+    ({"email": "ada@example.com"}, 400, "validation", "otp"),
+    ({"otp": "123456"}, 400, "validation", "email"),
+    ({"email": "ada@example.com", "otp": 123456}, 400, "validation", "otp"),
+    ({"email": "not an address", "otp": "123456"}, 400, "validation", "email"),
+    ({"email": 7, "otp": "123456"}, 400, "validation", "email"),
+    ({"email": "ada@example.com", "otp": "12ab56"}, 400, "token_invalid", "otp"),
+    ({"email": "ada@example.com", "otp": "12345"}, 400, "token_invalid", "otp"),
+])
+def test_apiv1_verify_email_otp_bad_input_names_the_field(mail_app, api, mailbox, body, status,
+                                                         code, field):
+    sign_up(api, "apiv1", "ada@example.com")
+    answer = assert_error("apiv1", api.post("/api/v1/auth/verify-email-otp", json=body),
+                          status, code, field)
+    if code == "token_invalid":
+        assert answer["message"] == "Enter the 6-digit code."
+    # Nothing was spent or verified by the refused input.
+    assert in_db(mail_app, lambda s: (s.scalar(select(OneTimeToken.attempts).where(
+        OneTimeToken.kind == "code")), s.scalar(select(User.email_verified)))) == (0, False)
 
 
 @pytest.mark.parametrize("required", [True, False])
@@ -415,6 +543,26 @@ def test_modernauth_magic_link_registers_only_when_allowed(mail_app, api, mailbo
                        json={"token": token, "allow_registration": True})
     assert created.status_code == 200
     assert created.get_json()["user"]["is_email_verified"] is True
+
+
+def test_only_the_newest_sign_up_link_creates_the_account_and_the_others_die(mail_app, api,
+                                                                             mailbox):
+    for _ in range(2):
+        assert api.post("/v1/auth/magic-link/send",
+                        json={"email": "new@example.com"}).status_code == 200
+    first = mailbox.token("magic", "new@example.com", index=0)
+    second = mailbox.token("magic", "new@example.com", index=1)
+    assert_error("modernauth", api.post("/v1/auth/magic-link/verify", json={
+        "token": first, "allow_registration": True}), 400, "token_invalid", "token")
+    created = api.post("/v1/auth/magic-link/verify",
+                       json={"token": second, "allow_registration": True})
+    assert created.status_code == 200, created.get_json()
+    # The older link neither signs in to the new account nor makes another one.
+    assert_error("modernauth", api.post("/v1/auth/magic-link/verify", json={
+        "token": first, "allow_registration": True}), 400, "token_invalid", "token")
+    assert in_db(mail_app, lambda s: s.scalars(
+        select(User.id).where(User.email == "new@example.com")).all()) == [
+        uuid.UUID(created.get_json()["user"]["id"])]
 
 
 def test_modernauth_magic_link_bad_input_and_limit(app_factory):

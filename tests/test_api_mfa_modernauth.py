@@ -84,6 +84,22 @@ def test_a_password_alone_gets_mfa_required_and_no_tokens(client, secret, query)
     assert sessions_of(query) == before
 
 
+def test_last_login_is_recorded_only_once_the_second_factor_is_passed(client, secret, clock,
+                                                                     query):
+    def last_login_at():
+        return query(lambda s: s.scalar(select(User.last_login_at).where(User.email == EMAIL)))
+
+    before = last_login_at()  # the registration's and the fixture's logins
+    challenge = pending(client)
+    assert last_login_at() == before
+    done = client.post(f"{BASE}/auth/login/mfa", json={"mfa_token": challenge["mfa_token"],
+                                                       "code": clock.code(secret)})
+    assert done.status_code == 200, done.get_json()
+    newest = query(lambda s: s.scalar(select(AuthSession.auth_time)
+                                      .order_by(AuthSession.created_at.desc()).limit(1)))
+    assert last_login_at() == newest and newest > before
+
+
 @pytest.mark.parametrize("by", ["mfa_token", "user_id"])
 def test_totp_completes_the_login_by_token_or_user_id(client, secret, clock, by):
     challenge = pending(client)

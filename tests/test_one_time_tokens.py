@@ -11,9 +11,14 @@ from sqlalchemy import select
 from app.core import accounts
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid, WrongCode
+from app.core.errors import (
+    CodeAttemptsExceeded,
+    OneTimeTokenExpired,
+    OneTimeTokenInvalid,
+    WrongCode,
+)
 from app.extensions import db
-from app.models import OneTimeToken
+from app.models import AuditEvent, OneTimeToken
 from app.models.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD
 
@@ -81,6 +86,26 @@ def test_a_new_token_retires_the_previous_one(user):
     assert ott.consume(second, ott.PASSWORD_RESET).id == user.id
 
 
+def test_a_new_sign_up_link_retires_the_earlier_ones_for_that_address(ctx):
+    first = ott.issue_for_address("new@example.com", ott.MAGIC_LINK)
+    other = ott.issue_for_address("other@example.com", ott.MAGIC_LINK)
+    second = ott.issue_for_address("new@example.com", ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_unowned(first, ott.MAGIC_LINK)
+    assert ott.consume_unowned(second, ott.MAGIC_LINK) == (None, "new@example.com")
+    assert ott.consume_unowned(other, ott.MAGIC_LINK) == (None, "other@example.com")
+
+
+def test_a_sign_in_link_retires_the_sign_up_links_sent_before_the_account_existed(ctx):
+    early = ott.issue_for_address("ada@example.com", ott.MAGIC_LINK)
+    made = accounts.create_user(email="ada@example.com", password=DEFAULT_PASSWORD,
+                                email_verified=True, client=ClientInfo())
+    token = ott.issue(made, ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.check_unowned(early, ott.MAGIC_LINK)
+    assert ott.consume(token, ott.MAGIC_LINK).id == made.id
+
+
 def test_a_token_stops_working_when_the_email_changes(user):
     token = ott.issue(user, ott.VERIFY_EMAIL)
     user.email = "other@example.com"
@@ -115,6 +140,46 @@ def test_wrong_codes_spend_the_attempt_budget_then_even_the_right_code_fails(app
         ott.consume_code(user, code)
 
 
+def test_a_wrong_code_says_how_many_guesses_are_left_and_then_that_they_are_spent(app, user):
+    code = ott.issue_code(user)
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    budget = app.config["EMAIL_CODE_ATTEMPTS"]
+    for left in range(budget - 1, -1, -1):
+        with pytest.raises(WrongCode) as caught:
+            ott.consume_code(user, wrong)
+        assert caught.value.details == {"attempts_left": left}
+    with pytest.raises(CodeAttemptsExceeded) as caught:
+        ott.consume_code(user, code)
+    assert caught.value.message == "Too many wrong codes. Ask for a new one."
+
+
+def test_signed_out_only_the_right_code_learns_that_its_guesses_are_spent(app, user):
+    code = ott.issue_code(user)
+    wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
+    for _ in range(app.config["EMAIL_CODE_ATTEMPTS"] + 2):
+        with pytest.raises(WrongCode) as caught:
+            ott.consume_code_sent_to(user.email, wrong, ott.VERIFY_EMAIL)
+        assert caught.value.details == {}  # no attempts_left: unknown addresses have none
+    with pytest.raises(CodeAttemptsExceeded):
+        ott.consume_code_sent_to(user.email, code, ott.VERIFY_EMAIL)
+
+
+@pytest.mark.parametrize("address", ["ada@example.com", "nobody@example.com"])
+def test_signed_out_a_malformed_code_is_refused_alike_for_every_address(user, address):
+    ott.issue_code(user)
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume_code_sent_to(address, "12ab", ott.VERIFY_EMAIL)
+    assert (caught.value.message, caught.value.field) == ("Enter the 6-digit code.", "code")
+
+
+def test_signed_out_the_right_code_verifies_once(user):
+    code = ott.issue_code(user)
+    assert ott.consume_code_sent_to(user.email, code, ott.VERIFY_EMAIL).id == user.id
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume_code_sent_to(user.email, code, ott.VERIFY_EMAIL)
+    assert type(caught.value) is OneTimeTokenInvalid  # "already used", for its holder only
+
+
 def test_an_expired_code_fails(user):
     code = ott.issue_code(user)
     db.session.scalar(select(OneTimeToken)).expires_at = utcnow() - timedelta(seconds=1)
@@ -127,3 +192,66 @@ def test_a_malformed_code_is_invalid(user, garbage):
     ott.issue_code(user)
     with pytest.raises(OneTimeTokenInvalid):
         ott.consume_code(user, garbage)
+
+
+# --- refused uses are audited -------------------------------------------------------------
+
+def rejections() -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.event == "one_time_token.rejected").order_by(AuditEvent.created_at)))
+
+
+def expire() -> None:
+    for row in db.session.scalars(select(OneTimeToken)):
+        row.expires_at = utcnow() - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize("case, reason, known", [
+    ("unknown", "unknown", False),
+    ("used", "used", True),
+    ("expired", "expired", True),
+    ("other purpose", "wrong_purpose", True),
+    ("sign-up link as a reset link", "wrong_purpose", False),
+])
+def test_a_refused_link_is_audited_with_purpose_and_reason_but_not_the_token(
+        user, case, reason, known):
+    token = ott.issue(user, ott.PASSWORD_RESET)
+    purpose = ott.PASSWORD_RESET
+    if case == "unknown":
+        token = "not-a-token-we-issued"
+    elif case == "used":
+        ott.consume(token, purpose)
+    elif case == "expired":
+        expire()
+    elif case == "other purpose":
+        purpose = ott.MAGIC_LINK
+    else:
+        token = ott.issue_for_address("new@example.com", ott.MAGIC_LINK)
+    with pytest.raises(OneTimeTokenInvalid) as caught:
+        ott.consume(token, purpose, client=ClientInfo(ip_address="198.51.100.4"))
+    assert caught.value.durable  # the edge commits the event despite the refusal
+    [event] = rejections()
+    assert event.user_id == (user.id if known else None)
+    assert event.details == {"purpose": purpose, "kind": "link", "reason": reason}
+    assert event.ip_address == "198.51.100.4"
+    assert token not in str(event.details)
+
+
+@pytest.mark.parametrize("case, reason", [("wrong", "wrong_code"), ("malformed", "malformed"),
+                                          ("expired", "expired"), ("none sent", "no_code")])
+def test_a_refused_code_is_audited_with_the_user(user, case, reason):
+    code = ott.issue_code(user, ott.MFA_EMAIL) if case != "none sent" else "123456"
+    guess = {"wrong": f"{(int(code) + 1) % 10 ** 6:06d}", "malformed": "12ab"}.get(case, code)
+    if case == "expired":
+        expire()
+    with pytest.raises(OneTimeTokenInvalid):
+        ott.consume_code(user, guess, ott.MFA_EMAIL)
+    [event] = rejections()
+    assert event.user_id == user.id
+    assert event.details == {"purpose": ott.MFA_EMAIL, "kind": "code", "reason": reason}
+
+
+def test_a_successful_use_records_no_rejection(user):
+    ott.consume(ott.issue(user, ott.PASSWORD_RESET), ott.PASSWORD_RESET)
+    ott.consume_code(user, ott.issue_code(user))
+    assert rejections() == []

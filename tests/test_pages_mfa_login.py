@@ -23,7 +23,12 @@ from tests.mfa_pages import (
     newest_session,
     password_step,
 )
-from tests.test_pages_mail import NEW_PASSWORD, latest_token, reset_token_for
+from tests.test_pages_mail import (
+    NEW_PASSWORD,
+    latest_token,
+    reset_token_for,
+    sign_in_link_from_login,
+)
 
 
 @pytest.fixture
@@ -182,6 +187,37 @@ def test_a_sign_in_link_asks_for_the_second_factor_too(app, client, person, secr
     assert answer(client, "totp", clock.code(secret)).status_code == 303
     assert signed_in(client)
     assert newest_session(app, person).acr == acr.MFA
+
+
+def test_after_a_sign_in_link_and_the_second_factor_the_person_goes_where_they_were_going(
+        app, client, person, secret, clock, query):
+    path = sign_in_link_from_login(client, query, person["email"], "/account/sessions")
+    response = post_form(client, path, {})
+    assert response.headers["Location"] == "/mfa"
+    response = answer(client, "totp", clock.code(secret))
+    assert response.status_code == 303 and response.headers["Location"] == "/account/sessions"
+    assert signed_in(client)
+
+
+def last_login_at(query, person):
+    return query(lambda s: s.scalar(select(User.last_login_at).where(
+        User.email == person["email"])))
+
+
+@pytest.mark.parametrize("first_factor", ["password", "sign-in link"])
+def test_last_login_is_recorded_when_the_session_starts_not_at_the_first_factor(
+        app, client, person, secret, clock, query, first_factor):
+    before = last_login_at(query, person)  # the session that enrolled the factor
+    if first_factor == "password":
+        response = password_step(client, person["email"])
+    else:
+        post_form(client, "/login/magic/send", {"email": person["email"]}, csrf_path="/login")
+        response = post_form(client, f"/login/magic?token={latest_token(query, 'magic_link')}",
+                             {})
+    assert response.headers["Location"] == "/mfa"
+    assert last_login_at(query, person) == before  # a first factor alone is no login
+    assert answer(client, "totp", clock.code(secret)).status_code == 303
+    assert last_login_at(query, person) == newest_session(app, person).auth_time > before
 
 
 def test_a_password_reset_does_not_skip_the_second_factor(app, client, person, secret, query):

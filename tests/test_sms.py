@@ -7,14 +7,15 @@ import json
 import re
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core import outbox, sms
 from app.extensions import db
-from app.models import AuditEvent, OutboundSms, User
+from app.models import AuditEvent, OneTimeToken, OutboundSms, User
 from app.models.mail import QUEUED, SENT
 from app.models.types import utcnow
 from tests.dialects import ADAPTERS, PASSWORD
@@ -120,6 +121,42 @@ def test_an_unknown_number_answers_like_a_wrong_code(client):
     send_code(client, bearer)
     body = verify(client, "+15559999999", "123456").get_json()
     assert body["error"] == "token_invalid" and body["field"] == "otp"
+
+
+def test_a_number_that_cannot_verify_answers_exactly_like_a_wrong_code(app_factory):
+    app = app_factory(API_RATE_LIMITS={"apiv1.code": "100 per minute"})
+    client = app.test_client()
+    numbers = {name: f"+1555000{n:04d}" for n, name in enumerate(
+        ("live", "verified", "never_sent", "expired", "unknown"))}
+    codes = {}
+    for name in ("live", "verified", "never_sent", "expired"):
+        bearer = signed_in(client, f"{name}@example.com", numbers[name])
+        if name != "never_sent":
+            assert send_code(client, bearer).status_code == 200
+            codes[name] = CODE_IN_TEXT.search(texts(app)[-1].text).group(1)
+    assert verify(client, numbers["verified"], codes["verified"]).status_code == 200
+    with app.app_context():
+        db.session.execute(update(OneTimeToken).where(
+            OneTimeToken.address == numbers["expired"])
+            .values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    wrong = next(c for c in ("000000", "111111", "222222", "333333")
+                 if c not in codes.values())
+
+    def attempt(name, otp):
+        response = verify(client, numbers[name], otp)
+        return response.status_code, response.get_json()
+
+    reference = attempt("live", wrong)
+    assert reference == (400, {"message": "That code is not correct.", "error": "token_invalid",
+                               "status": 400, "field": "otp"})
+    for name in ("verified", "never_sent", "expired", "unknown"):
+        assert attempt(name, wrong) == reference, name
+        assert attempt(name, codes["live"]) == reference, name
+    assert attempt("expired", codes["expired"]) == (400, {
+        "message": "This link or code has expired. Ask for a new one.",
+        "error": "token_expired", "status": 400, "field": "otp"})
+    assert attempt("live", codes["live"])[0] == 200
 
 
 def test_changing_the_number_voids_the_code_and_the_verification(app, client):

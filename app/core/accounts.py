@@ -199,7 +199,7 @@ def authenticate(email: object, password: object, *, client: ClientInfo) -> User
     throttle.reset(account_limit, "login", "account", email_key)
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
-    user.last_login_at = utcnow()
+    # last_login_at is set when the session starts (sessions.start_session), after MFA.
     return user
 
 

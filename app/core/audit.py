@@ -62,6 +62,8 @@ MAGIC_LINK_SENT = "magic_link.sent"
 MAGIC_LINK_USED = "magic_link.used"
 PHONE_CODE_SENT = "phone.code_sent"
 PHONE_VERIFIED = "phone.verified"
+# A link token or code refused (details: purpose, kind, reason; never the secret).
+ONE_TIME_TOKEN_REJECTED = "one_time_token.rejected"  # noqa: S105 - an event name
 
 MFA_TOTP_SETUP_STARTED = "mfa.totp_setup_started"
 MFA_TOTP_ENABLED = "mfa.totp_enabled"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from app.core import accounts, audit, mail_requests, mailer
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import AlreadyVerified, OneTimeTokenInvalid, RateLimited
+from app.core.errors import AlreadyVerified, RateLimited
 from app.core.services import services, setting
 from app.models import User
 
@@ -91,13 +91,13 @@ def resend_for_address(address: str, *, client: ClientInfo | None = None) -> Non
 
 def verify_code_at_address(email: object, code: object, *,
                            client: ClientInfo | None = None) -> User:
-    """Verify by the 6-digit code, naming the account by its address (signed out).
-    An unknown or already verified address answers like a wrong code (`token_invalid`)."""
+    """Verify by the 6-digit code, naming the account by its address (signed out). An
+    unknown, verified or code-less address, or an expired code, answers exactly like a
+    wrong code (see one_time_tokens.consume_code_sent_to); only the right code learns that
+    it expired or was spent."""
     address = accounts.normalize_email(email)
-    user = accounts.find_by_email(address)
-    if user is None or user.email_verified:
-        raise OneTimeTokenInvalid(field="code")
-    return verify_code(user, code, client=client)
+    user = ott.consume_code_sent_to(address, code, ott.VERIFY_EMAIL, client=client)
+    return _mark_verified(user, method="code", client=client)
 
 
 def _mark_verified(user: User, *, method: str, client: ClientInfo | None) -> User:
@@ -109,14 +109,15 @@ def _mark_verified(user: User, *, method: str, client: ClientInfo | None) -> Use
 
 def verify_token(token: object, *, client: ClientInfo | None = None) -> User:
     """Verify by the link's token. Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
-    user = ott.consume(token, ott.VERIFY_EMAIL)
+    user = ott.consume(token, ott.VERIFY_EMAIL, client=client)
     return _mark_verified(user, method="link", client=client)
 
 
 def verify_code(user: User, code: object, *, client: ClientInfo | None = None) -> User:
-    """Verify by the 6-digit code. AlreadyVerified, or OneTimeTokenInvalid /
-    OneTimeTokenExpired / WrongCode (durable: the attempt is kept)."""
+    """Verify by the 6-digit code, for the signed-in owner. AlreadyVerified, or
+    OneTimeTokenInvalid / CodeAttemptsExceeded / OneTimeTokenExpired / WrongCode (with
+    details["attempts_left"]; durable: the attempt is kept)."""
     if user.email_verified:
         raise AlreadyVerified()
-    ott.consume_code(user, code, ott.VERIFY_EMAIL)
+    ott.consume_code(user, code, ott.VERIFY_EMAIL, client=client)
     return _mark_verified(user, method="code", client=client)

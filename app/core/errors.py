@@ -153,11 +153,13 @@ class InvalidScope(ValidationError):
 
 class OneTimeTokenInvalid(TesseraError):
     """A verification, reset or sign-in token or code that is unknown, already used, meant
-    for another purpose, or no longer matches the account. Reuse is reported as this."""
+    for another purpose, or no longer matches the account. Reuse is reported as this.
+    Durable: the refusal's audit event (and a code's spent attempt) is kept."""
 
     code = "token_invalid"
     status = 400
     message = "This link or code is invalid or has already been used."
+    durable = True
 
 
 class OneTimeTokenExpired(OneTimeTokenInvalid):
@@ -169,10 +171,15 @@ class OneTimeTokenExpired(OneTimeTokenInvalid):
 
 
 class WrongCode(OneTimeTokenInvalid):
-    """A wrong 6-digit code: durable, so the spent attempt is kept."""
+    """A wrong 6-digit code (durable, like every OneTimeTokenInvalid: the attempt is kept)."""
 
-    durable = True
     message = "That code is not correct."
+
+
+class CodeAttemptsExceeded(OneTimeTokenInvalid):
+    """Every guess a 6-digit code allows is spent: a new code must be sent."""
+
+    message = "Too many wrong codes. Ask for a new one."
 
 
 class RegistrationNotAllowed(TesseraError):

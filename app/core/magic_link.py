@@ -4,7 +4,9 @@
 account (the outbox worker carries the request out: app/core/mail_requests.py). With
 `allow_registration` an unknown address is sent a sign-up link instead (nothing is created
 yet); `verify()` creates the account from such a link only when its caller allows
-registration too. `verify()` returns the user: the caller starts the session (amr AMR).
+registration too (the hosted landing does when the person asks for the account; modernauth
+when the call says `allow_registration`). `check()` tells which kind a link is without
+using it. `verify()` returns the user: the caller starts the session (amr AMR).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from app.core.context import ClientInfo
 from app.core.errors import AccountInactive, AccountLocked, RegistrationNotAllowed
 from app.core.services import services, setting
 from app.models import User
-from app.models.types import utcnow
 
 AMR = ["otp"]  # RFC 8176 has no "email"; a one-time secret delivered out of band is "otp"
 
@@ -56,6 +57,14 @@ def send_link(address: str, *, client: ClientInfo | None = None,
     audit.record(audit.MAGIC_LINK_SENT, user_id=user.id, client=client, sent=True)
 
 
+def check(token: object, *, client: ClientInfo | None = None) -> bool:
+    """Look at a link without using it (a page asks for a click first, so a mail scanner
+    opening it cannot use it up). True when it is a sign-up link whose address still has
+    no account: using it creates one. Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
+    user, address = ott.check_unowned(token, ott.MAGIC_LINK, client=client)
+    return user is None and accounts.find_by_email(address) is None
+
+
 def verify(token: object, *, client: ClientInfo | None = None,
            allow_registration: bool = False) -> User:
     """Use a sign-in link; returns the user to start a session for (amr AMR).
@@ -65,10 +74,11 @@ def verify(token: object, *, client: ClientInfo | None = None,
     without allow_registration (the link is left unused, so it can be tried again). Opening
     the link proves the mailbox, so the email becomes verified.
 
-    MFA hook: when MFA lands, a user with a second factor must pass it before the session
-    starts; the caller (or a core login step) must check that here, as for a password.
+    The link is a first factor only: the caller hands the user to the MFA login step
+    (app.core.mfa.login), which asks a user with a second factor for it before the session
+    starts, as after a password.
     """
-    user, address = ott.check_unowned(token, ott.MAGIC_LINK)
+    user, address = ott.check_unowned(token, ott.MAGIC_LINK, client=client)
     if user is None:
         # A sign-up link; the account may have been created since it was sent.
         user = accounts.find_by_email(address)
@@ -78,13 +88,14 @@ def verify(token: object, *, client: ClientInfo | None = None,
         raise AccountLocked()
     if user is not None and not user.is_active:
         raise AccountInactive()
-    ott.consume_unowned(token, ott.MAGIC_LINK)
+    ott.consume_unowned(token, ott.MAGIC_LINK, client=client)
     if user is None:
         user = accounts.create_passwordless_user(address, client=client)
+        # Any other sign-up link to the address would now sign in to this account.
+        ott.retire_for_address(address, ott.MAGIC_LINK)
     if not user.email_verified:
         user.email_verified = True
         audit.record(audit.EMAIL_VERIFIED, user_id=user.id, client=client,
                      method="magic_link")
-    user.last_login_at = utcnow()
     audit.record(audit.MAGIC_LINK_USED, user_id=user.id, client=client)
     return user

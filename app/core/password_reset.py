@@ -42,10 +42,10 @@ def send_link(address: str, *, client: ClientInfo | None = None) -> None:
     audit.record(audit.PASSWORD_RESET_REQUESTED, user_id=user.id, client=client, sent=True)
 
 
-def check(token: object) -> User:
+def check(token: object, *, client: ClientInfo | None = None) -> User:
     """The user a reset token belongs to, without using it (to show the form).
     Raises OneTimeTokenInvalid / OneTimeTokenExpired."""
-    return ott.check(token, ott.PASSWORD_RESET)
+    return ott.check(token, ott.PASSWORD_RESET, client=client)
 
 
 def reset(token: object, new_password: object, *,
@@ -60,13 +60,13 @@ def reset(token: object, new_password: object, *,
     MFA must still pass it at the next login. When MFA lands, keep it that way: do not start
     a session here, and do not let a reset remove a factor.
     """
-    user = ott.check(token, ott.PASSWORD_RESET)
+    user = ott.check(token, ott.PASSWORD_RESET, client=client)
     if not isinstance(new_password, str) or not new_password:
         raise ValidationError("New password is required.", field="password")
     passwords = services().passwords
     passwords.check_policy(new_password, field="password",
                            personal=(user.email.split("@", 1)[0], user.username))
-    user = ott.consume(token, ott.PASSWORD_RESET)
+    user = ott.consume(token, ott.PASSWORD_RESET, client=client)
     user.password_hash = passwords.hash(new_password)
     user.password_changed_at = utcnow()
     audit.record(audit.PASSWORD_RESET, user_id=user.id, client=client)

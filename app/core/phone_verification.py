@@ -3,22 +3,18 @@
 `send_code()` needs a signed-in user with a phone number; sends to one number are limited
 (TESSERA_SMS_SEND_LIMIT) and a refused send says so (429): the caller already knows the
 number, so there is nothing to hide. `verify()` takes the number and the code, as apiv1's
-document does; a wrong code spends one of the code's attempts, and an unknown number gets
-the same answer as a wrong code.
+document does; a wrong code spends one of the code's attempts, and a number with no live
+code gets the same answer as a wrong code.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from app.core import accounts, audit, sms
 from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
-from app.core.errors import OneTimeTokenInvalid, RateLimited, ValidationError
+from app.core.errors import RateLimited, ValidationError
 from app.core.services import services, setting
-from app.extensions import db
-from app.models import OneTimeToken, User
-from app.models.types import utcnow
+from app.models import User
 
 
 def send_code(user: User, *, client: ClientInfo | None = None) -> None:
@@ -40,27 +36,15 @@ def send_code(user: User, *, client: ClientInfo | None = None) -> None:
     audit.record(audit.PHONE_CODE_SENT, user_id=user.id, client=client, sent=True)
 
 
-def _holder_of_live_code(phone: str) -> User | None:
-    """The user whose newest unused phone code went to this number."""
-    row = db.session.scalar(
-        select(OneTimeToken)
-        .where(OneTimeToken.purpose == ott.VERIFY_PHONE, OneTimeToken.kind == "code",
-               OneTimeToken.address == phone, OneTimeToken.used_at.is_(None),
-               OneTimeToken.expires_at > utcnow())
-        .order_by(OneTimeToken.created_at.desc()).limit(1))
-    return db.session.get(User, row.user_id) if row is not None else None
-
-
 def verify(phone: object, code: object, *, client: ClientInfo | None = None) -> User:
     """Mark the phone verified with the code sent to it. ValidationError for a malformed
-    number; OneTimeTokenInvalid / OneTimeTokenExpired / WrongCode (field `code`)."""
+    number; otherwise a number that was sent no code, or whose code expired or went to an
+    account that has another number now, answers exactly like a wrong code (WrongCode,
+    field `code`; see one_time_tokens.consume_code_sent_to)."""
     number = accounts.clean_phone(phone)
     if number is None:
         raise ValidationError("Enter a valid phone number.", field="phone")
-    user = _holder_of_live_code(number)
-    if user is None:
-        raise OneTimeTokenInvalid(field="code")
-    ott.consume_code(user, code, ott.VERIFY_PHONE)
+    user = ott.consume_code_sent_to(number, code, ott.VERIFY_PHONE, client=client)
     user.phone_verified = True
     audit.record(audit.PHONE_VERIFIED, user_id=user.id, client=client)
     return user

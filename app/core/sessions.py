@@ -32,8 +32,13 @@ def _digest(secret: str) -> str:
 
 def start_session(user: User, *, client: ClientInfo, amr: list[str],
                   acr: str | None = None) -> tuple[AuthSession, str]:
-    """Open a new session; returns the row and the secret for the cookie (256 bits)."""
+    """Open a new session; returns the row and the secret for the cookie (256 bits).
+
+    Every kind of login (hosted page, JSON dialect, passkey, sign-in link, after MFA) ends
+    here, so this is where the user's last_login_at is set: a first factor alone, waiting
+    for its second, has not logged anyone in."""
     now = utcnow()
+    user.last_login_at = now
     secret = secrets.token_urlsafe(32)
     session = AuthSession(
         id=uuid.uuid4(),

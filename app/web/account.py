@@ -18,6 +18,7 @@ from app.web.forms import (
     PasswordChangeForm,
     ProfileForm,
     RevokeAppForm,
+    VerifyEmailCodeForm,
     reject,
 )
 
@@ -45,7 +46,7 @@ def profile():
                 flash("Profile saved.", "success")
                 return redirect(url_for("account.profile"))
     return render_template("account/profile.html", form=form, user=user,
-                           resend_form=ConfirmForm()), status
+                           resend_form=ConfirmForm(), code_form=VerifyEmailCodeForm()), status
 
 
 @bp.route("/password", methods=["GET", "POST"])

@@ -96,3 +96,16 @@ class MagicLinkForm(FlaskForm):
     """The login form's email, posted by its "Email me a sign-in link" button."""
 
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class MagicLinkLandingForm(FlaskForm):
+    """The button on a sign-in link's landing page; `register` is set when the link is a
+    sign-up link and the person asks for the account."""
+
+    register = HiddenField()
+
+
+class VerifyEmailCodeForm(FlaskForm):
+    """The 6-digit code from the verification email, typed by its signed-in owner."""
+
+    code = StringField("Code from the email", validators=[DataRequired(), Length(max=16)])
