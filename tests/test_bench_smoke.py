@@ -6,6 +6,7 @@ and drops its own database there); Redis only when TESSERA_TEST_REDIS_URL names 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -40,3 +41,16 @@ def test_benchmark_runs_every_scenario_without_errors():
         assert row is not None, f"no {scenario} row:\n{result.stdout}"
         requests, errors = int(row.group(1)), int(row.group(2))
         assert requests > 0 and errors == 0, row.group(0)
+
+
+def test_the_enumeration_benchmark_times_every_signed_out_mail_request():
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")}
+    result = subprocess.run([sys.executable, "bench/enumeration.py", "--requests", "3",
+                             "--json"], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = json.loads(result.stdout)
+    assert {row["endpoint"] for row in rows} >= {"/api/v1/auth/forgot-password",
+                                                 "/v1/auth/magic-link/send"}
+    for row in rows:
+        assert row["known_p50_ms"] > 0 and row["unknown_p50_ms"] > 0
