@@ -22,13 +22,17 @@ def app(mail_app):
     return mail_app
 
 
-def test_a_new_account_confirms_its_email_from_the_mailed_link(page, smtp_server):
+def sign_up(page) -> None:
     page.goto("/signup")
     page.get_by_label("Email").fill("ada@example.com")
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Confirm password").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
     expect(page).to_have_url(re.compile(r"/account$"))
+
+
+def test_a_new_account_confirms_its_email_from_the_mailed_link(page, smtp_server):
+    sign_up(page)
     expect(page.locator("#verify-notice")).to_be_visible()
 
     [message] = smtp_server.wait_for(1)
@@ -41,12 +45,7 @@ def test_a_new_account_confirms_its_email_from_the_mailed_link(page, smtp_server
 
 
 def test_a_new_account_confirms_its_email_with_the_mailed_code(page, smtp_server):
-    page.goto("/signup")
-    page.get_by_label("Email").fill("ada@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Confirm password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page).to_have_url(re.compile(r"/account$"))
+    sign_up(page)
 
     [message] = smtp_server.wait_for(1)
     code = re.search(r"code: (\d{6})", body_of(message)).group(1)
