@@ -22,8 +22,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     configure_logging(app)
     configure_extensions(app)
     configure_services(app)
-    configure_blueprints(app)
     configure_request_edge(app)
+    configure_surfaces(app)
     return app
 
 
@@ -71,22 +71,9 @@ def configure_extensions(app: Flask) -> None:
     # One limiter per app: limits are read from this app's configuration when its
     # dialects are mounted, and counted in Redis when configured.
     app.extensions["tessera.limiter"] = Limiter(get_remote_address, app=app)
-    # flask-limiter adds Retry-After to every limited response, a 200 included; it belongs
-    # on a refusal only (RFC 9110 §10.2.3, RFC 6585 §4). First in the list, so it runs after
-    # the limiter's own hook (Flask calls after_request functions in reverse order).
-    app.after_request_funcs.setdefault(None, []).insert(0, _retry_after_only_on_refusals)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
-
-
-RETRY_AFTER_STATUSES = frozenset({429, 503})
-
-
-def _retry_after_only_on_refusals(response):
-    if response.status_code not in RETRY_AFTER_STATUSES:
-        response.headers.pop("Retry-After", None)
-    return response
 
 
 def configure_services(app: Flask) -> None:
@@ -99,33 +86,20 @@ def configure_services(app: Flask) -> None:
         app.extensions["tessera.redis"] = redis.Redis.from_url(app.config["REDIS_URL"])
 
 
-def configure_blueprints(app: Flask) -> None:
-    from app.api import openapi, registry
-    from app.oidc import authorize, discovery, endpoints, logout, server, userinfo, wellknown
-    from app.web import (
-        account,
-        auth,
-        consent,
-        errors,
-        health,
-        mail_pages,
-        mfa_login,
-        passkey_api,
-        security,
-    )
-
-    app.extensions["tessera.oauth"] = server.build(app)
-    for blueprint in (health.bp, auth.bp, account.bp, consent.bp, wellknown.bp,
-                      discovery.bp, authorize.bp, endpoints.bp, userinfo.bp, logout.bp, openapi.bp,
-                      mail_pages.bp, mfa_login.bp, passkey_api.bp, security.bp):
-        app.register_blueprint(blueprint)
-    # Each passkey ceremony's begin writes a challenge row, signed in or not: bound them per IP.
-    app.extensions["tessera.limiter"].limit(passkey_api.RATE_LIMIT)(passkey_api.bp)
-    registry.register(app)
-    errors.register(app)
-
-
 def configure_request_edge(app: Flask) -> None:
-    from app.web import edge
+    from app import http
 
-    edge.register(app)
+    http.register(app)
+
+
+def configure_surfaces(app: Flask) -> None:
+    """Pages, then the authorization server, then the JSON API: each registers its
+    blueprints and claims its paths at the edge (the dialects last: their mounts are
+    checked against every path the others serve)."""
+    from app.api import surface as api
+    from app.oidc import surface as oidc
+    from app.web import surface as pages
+
+    pages.register(app)
+    oidc.register(app)
+    api.register(app)

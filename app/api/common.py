@@ -14,7 +14,7 @@ from pydantic import ValidationError as SchemaError
 
 from app.core import api_logins, json_input
 from app.core.errors import ValidationError
-from app.web.client import client_info
+from app.http.client import client_info
 
 MAX_BODY_BYTES = 64 * 1024
 Model = TypeVar("Model", bound=BaseModel)

@@ -10,11 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, jsonify, request
-from werkzeug.exceptions import HTTPException
 
-from app.core.errors import RateLimited, TesseraError
-from app.extensions import db
-from app.web.errors import settle
+from app.core.errors import TesseraError
+from app.extensions import csrf
 
 # error_body(status, code, message, field) -> JSON-able body in the document's envelope
 ErrorBody = Callable[[int, str, str, str | None], dict]
@@ -23,6 +21,16 @@ ErrorBody = Callable[[int, str, str, str | None], dict]
 # use these too, so no auth endpoint is left unlimited.
 DEFAULT_AUTH_LIMITS = {"register": "5 per hour", "login": "10 per 15 minutes",
                        "refresh": "100 per 15 minutes"}
+
+
+# How HTTP-level errors read in every dialect's envelope (a core error brings its own).
+HTTP_ERROR_CODES = {400: "validation", 401: "unauthenticated", 403: "forbidden",
+                    404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
+                    429: "rate_limited", 500: "server_error"}
+HTTP_ERROR_MESSAGES = {404: "No such endpoint.", 405: "Method not allowed.",
+                       413: "The request body is too large.",
+                       429: "Too many requests. Try again later.",
+                       500: "An unexpected error occurred."}
 
 
 def bare_error_body(status: int, code: str, message: str, field: str | None) -> dict:
@@ -90,25 +98,24 @@ class Dialect:
 
         return register
 
-    # --- errors --------------------------------------------------------------------------
+    # --- errors: the edge hands every error under this dialect's mount to these -------
 
     def error_response(self, status: int, code: str, message: str,
                        field_name: str | None = None, headers: dict | None = None):
         status, code = self.errors.get(code, (status, code))
         return self._respond(status, code, message, field_name, headers)
 
-    def _respond(self, status: int, code: str, message: str, field_name: str | None,
-                 headers: dict | None, extra: dict | None = None):
-        response = jsonify(self.error_body(status, code, message, field_name) | (extra or {}))
-        response.status_code = status
-        for name, value in (headers or {}).items():
-            response.headers[name] = value
-        return response
+    def render(self, status: int, code: str | None, message: str | None,
+               headers: dict[str, str]):
+        """An HTTP-level error (404, 405, 413, 429, 500...) in the document's envelope."""
+        return self.error_response(status, code or HTTP_ERROR_CODES.get(status, "error"),
+                                   message or HTTP_ERROR_MESSAGES.get(
+                                       status, "The request could not be completed."),
+                                   None, headers)
 
-    def _core_error(self, error: TesseraError):
-        settle(error)
-        headers = {"Retry-After": str(error.retry_after)} if isinstance(error, RateLimited) \
-            else None
+    def render_core(self, error: TesseraError, headers: dict[str, str]):
+        """A core error in the document's envelope: its table's status and code, the field
+        as the route spells it, and the details the document shows."""
         field_name = self._route_field(error.field)
         extra = {shown: error.details[name] for name, shown in self.error_details.items()
                  if name in error.details}
@@ -121,6 +128,14 @@ class Dialect:
             status, code = self.errors.get(code, (status, code))
         return self._respond(status, code, error.message, field_name, headers, extra)
 
+    def _respond(self, status: int, code: str, message: str, field_name: str | None,
+                 headers: dict | None, extra: dict | None = None):
+        response = jsonify(self.error_body(status, code, message, field_name) | (extra or {}))
+        response.status_code = status
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
     def _route_field(self, name: str | None) -> str | None:
         """The field as the current route spells it."""
         endpoint = (request.endpoint or "").rpartition(".")[2]
@@ -128,22 +143,6 @@ class Dialect:
             if route.name == endpoint and name in route.fields:
                 return route.fields[name]
         return name
-
-    def http_error(self, error: HTTPException):
-        db.session.rollback()
-        status = error.code or 500
-        codes = {400: "validation", 401: "unauthenticated", 403: "forbidden",
-                 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-                 429: "rate_limited"}
-        messages = {404: "No such endpoint.", 405: "Method not allowed.",
-                    413: "The request body is too large.",
-                    429: "Too many requests. Try again later."}
-        headers = {}
-        if status == 405 and getattr(error, "valid_methods", None):
-            headers["Allow"] = ", ".join(error.valid_methods)
-        return self.error_response(status, codes.get(status, "error"),
-                                   messages.get(status, "The request could not be completed."),
-                                   None, headers)
 
     # --- the blueprint -----------------------------------------------------------------
 
@@ -153,8 +152,6 @@ class Dialect:
         return app.config["API_RATE_LIMITS"].get(f"{self.id}.{key}", self.rate_limits.get(key))
 
     def blueprint(self, app: Flask, mount: str) -> Blueprint:
-        from app.extensions import csrf
-
         prefix = "" if mount == "/" else mount
         bp = Blueprint(f"api_{self.id}", __name__, url_prefix=prefix or None)
         limiter = app.extensions["tessera.limiter"]
@@ -166,7 +163,5 @@ class Dialect:
                                      key_func=route.limit_by)(view)
             bp.add_url_rule(route.rule, endpoint=route.name, view_func=view,
                             methods=route.methods)
-        bp.register_error_handler(TesseraError, self._core_error)
-        bp.register_error_handler(HTTPException, self.http_error)
         csrf.exempt(bp)
         return bp

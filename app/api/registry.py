@@ -11,6 +11,7 @@ import importlib
 from flask import Flask
 
 from app.core.api_logins import API_DIALECTS as DIALECT_IDS
+from app.http.surfaces import Surface, claim
 from config.settings import ConfigError
 
 
@@ -60,6 +61,8 @@ def check_conflicts(mounts: dict[str, str | None], app_paths: set[str]) -> None:
 
 
 def register(app: Flask) -> None:
+    """Mount every dialect where configuration says, and claim its paths at the edge so
+    its errors (404s and 405s under the mount included) answer in its envelope."""
     mounts = parse_mounts(app.config["API_MOUNTS"])
     app_paths = {rule.rule for rule in app.url_map.iter_rules()}
     check_conflicts(mounts, app_paths)
@@ -69,25 +72,23 @@ def register(app: Flask) -> None:
             continue
         dialect = load(dialect_id)
         app.register_blueprint(dialect.blueprint(app, mount))
+        claim(app, Surface(f"api.{dialect_id}", render=dialect.render,
+                           render_core=dialect.render_core, owns=_owner(dialect, mount),
+                           private=True))
         active[dialect_id] = mount
     app.extensions["tessera.api_mounts"] = active
 
 
-def dialect_for_path(app: Flask, path: str):
-    """The mounted dialect whose routes own this path (longest mount wins), or None.
+def _owner(dialect, mount: str):
+    """Which paths a mounted dialect owns. A dialect mounted at / (cosmicsync) owns only
+    the first segments its routes use, and yields to any longer claim."""
+    if mount == "/":
+        heads = {"/" + route.rule.strip("/").split("/")[0] for route in dialect.routes}
 
-    A dialect mounted at / (cosmicsync) owns only the first segments its routes use.
-    """
-    best, best_length = None, -1
-    for dialect_id, mount in app.extensions.get("tessera.api_mounts", {}).items():
-        dialect = load(dialect_id)
-        if mount == "/":
-            heads = {"/" + route.rule.strip("/").split("/")[0] for route in dialect.routes}
-            owned = any(path == head or path.startswith(head + "/") for head in heads)
-            length = 0
-        else:
-            owned = path == mount or path.startswith(mount + "/")
-            length = len(mount)
-        if owned and length > best_length:
-            best, best_length = dialect, length
-    return best
+        def owns(path: str) -> int | None:
+            return 0 if any(path == head or path.startswith(head + "/")
+                            for head in heads) else None
+    else:
+        def owns(path: str) -> int | None:
+            return len(mount) if path == mount or path.startswith(mount + "/") else None
+    return owns

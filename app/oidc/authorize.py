@@ -13,13 +13,13 @@ from flask import Blueprint, redirect, request, url_for
 from app.core import consents
 from app.core.mfa import status as mfa_status
 from app.extensions import csrf
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.errors import error_response
 from app.models import AuthSession
 from app.oidc import acr, codes, interaction
 from app.oidc.authorize_request import AuthorizationRequest, PageError, RedirectError, parse
 from app.oidc.response_modes import deliver
-from app.web import session_cookie
-from app.web.client import client_info
-from app.web.errors import render_error
 
 bp = Blueprint("authorize", __name__, url_prefix="/oauth2")
 # Relying parties may POST the request (OIDC Core §3.1.2.1); it carries no CSRF token.
@@ -36,8 +36,8 @@ def authorize():
 def resume(pending_id: str):
     pending = interaction.load(pending_id)
     if pending is None:
-        return render_error(400, "This sign-in request has expired or belongs to another "
-                                 "browser. Go back to the application and try again.")
+        return error_response(400, "This sign-in request has expired or belongs to another "
+                                   "browser. Go back to the application and try again.")
     params = interaction.request_params(pending)
     return _run({name: [value] for name, value in params.items()}, pending=pending)
 
@@ -46,27 +46,30 @@ def _run(multi: dict[str, list[str]], pending):
     try:
         auth_request = parse(multi)
     except PageError as error:
-        return render_error(400, error.description, code="invalid_request")
+        return error_response(400, error.description, code="invalid_request")
     except RedirectError as error:
-        return _error_response(_target_of(multi), error)
+        return _redirect_error(_target_of(multi), error)
     try:
         return _decide(auth_request, pending)
     except RedirectError as error:
         if pending is not None:
             interaction.finish(pending)
-        return deliver(auth_request.redirect_uri, auth_request.response_mode,
-                       {"error": error.error, "error_description": error.description},
-                       auth_request.state)
+        return _redirect_error(_target_of_request(auth_request), error)
 
 
-def _target_of(multi: dict[str, list[str]]):
+def _target_of(multi: dict[str, list[str]]) -> tuple[str, str, str | None]:
     """Where a RedirectError raised during parsing goes: parse() checked client and URI."""
     mode = (multi.get("response_mode") or ["query"])[0]
     return (multi["redirect_uri"][0], mode if mode in ("query", "fragment", "form_post")
             else "query", (multi.get("state") or [None])[0])
 
 
-def _error_response(target, error: RedirectError):
+def _target_of_request(auth_request: AuthorizationRequest) -> tuple[str, str, str | None]:
+    return auth_request.redirect_uri, auth_request.response_mode, auth_request.state
+
+
+def _redirect_error(target: tuple[str, str, str | None], error: RedirectError):
+    """An error the client hears at its redirect URI (RFC 6749 §4.1.2.1)."""
     redirect_uri, mode, state = target
     return deliver(redirect_uri, mode, {"error": error.error,
                                         "error_description": error.description}, state)
@@ -160,6 +163,5 @@ def conclude_consent(pending, auth_request: AuthorizationRequest, *, approved: b
                        set(auth_request.scopes), client=client_info())
         return redirect(url_for("authorize.resume", pending_id=pending.id))
     interaction.finish(pending)
-    return deliver(auth_request.redirect_uri, auth_request.response_mode,
-                   {"error": "access_denied", "error_description": "The person declined."},
-                   auth_request.state)
+    return _redirect_error(_target_of_request(auth_request),
+                           RedirectError("access_denied", "The person declined."))

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from authlib.common.urls import add_params_to_uri
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import validate_csrf
 from wtforms.validators import ValidationError
 
@@ -29,17 +30,20 @@ from app.core import clients, sessions
 from app.core.clients import MAX_URI_LENGTH
 from app.core.errors import InvalidToken
 from app.extensions import csrf
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.errors import error_response
 from app.models import AuthSession, OAuthClient
 from app.oidc.id_token import read_id_token_hint
-from app.web import session_cookie
-from app.web.client import client_info
-from app.web.errors import render_error
-from app.web.forms import ConfirmForm
 
 bp = Blueprint("oidc_logout", __name__)
 
 MAX_STATE_LENGTH = 2048
 CONFIRM_FIELD = "confirm"
+
+
+class LogoutConfirmForm(FlaskForm):
+    """The "Sign out" button of the confirmation page: nothing but its CSRF token."""
 
 
 class LogoutRefused(Exception):
@@ -135,7 +139,7 @@ def _finish(logout: LogoutRequest):
 
 
 def _confirm_page(logout: LogoutRequest):
-    return render_template("oidc/logout_confirm.html", form=ConfirmForm(), logout=logout,
+    return render_template("oidc/logout_confirm.html", form=LogoutConfirmForm(), logout=logout,
                            confirm_field=CONFIRM_FIELD)
 
 
@@ -149,10 +153,10 @@ def logout():
             validate_csrf(request.form.get("csrf_token"))
         logout_request = parse(params)
     except ValidationError:
-        return render_error(400, "The form was missing its security token or it expired. "
-                                 "Start signing out again from the application.")
+        return error_response(400, "The form was missing its security token or it expired. "
+                                   "Start signing out again from the application.")
     except LogoutRefused as refused:
-        return render_error(400, str(refused))
+        return error_response(400, str(refused))
     current = session_cookie.current_session()
     if (request.method == "POST" and not confirming
             and request.cookies.get(session_cookie.cookie_name()) is None):

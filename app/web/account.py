@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from app.core import accounts, consents, sessions
 from app.core.errors import TesseraError
 from app.core.mfa import trusted_devices
-from app.web import session_cookie
-from app.web.client import client_info
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.transaction import settle
 from app.web.consent import describe as describe_scope
-from app.web.errors import settle
+from app.web.form_pages import form_page
 from app.web.forms import (
     ConfirmForm,
     EndSessionForm,
@@ -19,7 +20,6 @@ from app.web.forms import (
     ProfileForm,
     RevokeAppForm,
     VerifyEmailCodeForm,
-    reject,
 )
 
 bp = Blueprint("account", __name__, url_prefix="/account")
@@ -30,45 +30,35 @@ bp = Blueprint("account", __name__, url_prefix="/account")
 def profile():
     user = current_user
     form = ProfileForm(obj=user)
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                accounts.update_profile(
-                    user, client=client_info(), first_name=form.first_name.data,
-                    last_name=form.last_name.data, username=form.username.data,
-                    phone=form.phone.data,
-                )
-            except TesseraError as error:
-                status, _headers = reject(form, error)
-            else:
-                flash("Profile saved.", "success")
-                return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, user=user,
-                           resend_form=ConfirmForm(), code_form=VerifyEmailCodeForm()), status
+
+    def save():
+        accounts.update_profile(
+            user, client=client_info(), first_name=form.first_name.data,
+            last_name=form.last_name.data, username=form.username.data,
+            phone=form.phone.data,
+        )
+        flash("Profile saved.", "success")
+        return redirect(url_for("account.profile"))
+
+    return form_page(form, save, "account/profile.html", user=user,
+                     resend_form=ConfirmForm(), code_form=VerifyEmailCodeForm())
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def password():
     form = PasswordChangeForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                accounts.change_password(
-                    current_user, current_password=form.current_password.data,
-                    new_password=form.new_password.data, client=client_info(),
-                    keep_session_id=session_cookie.current_session().id,
-                )
-            except TesseraError as error:
-                status, _headers = reject(form, error)
-            else:
-                flash("Password changed. Your other sessions were signed out.", "success")
-                return redirect(url_for("account.profile"))
-    return render_template("account/password.html", form=form), status
+
+    def change():
+        accounts.change_password(
+            current_user, current_password=form.current_password.data,
+            new_password=form.new_password.data, client=client_info(),
+            keep_session_id=session_cookie.current_session().id,
+        )
+        flash("Password changed. Your other sessions were signed out.", "success")
+        return redirect(url_for("account.profile"))
+
+    return form_page(form, change, "account/password.html")
 
 
 @bp.get("/sessions")

@@ -6,10 +6,11 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_login import current_user
 
 from app.core import accounts, sessions
-from app.core.errors import TesseraError
-from app.web import session_cookie, signin
-from app.web.client import client_info
-from app.web.forms import ConfirmForm, LoginForm, SignupForm, reject
+from app.http import session_cookie
+from app.http.client import client_info
+from app.web import signin
+from app.web.form_pages import form_page
+from app.web.forms import ConfirmForm, LoginForm, SignupForm
 from app.web.navigation import safe_next
 
 bp = Blueprint("auth", __name__)
@@ -23,25 +24,18 @@ def home():
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
     form = SignupForm()
-    status, headers = 200, {}
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            client = client_info()
-            try:
-                user = accounts.create_user(
-                    email=form.email.data, password=form.password.data,
-                    username=form.username.data, first_name=form.first_name.data,
-                    last_name=form.last_name.data, client=client,
-                )
-            except TesseraError as error:
-                status, headers = reject(form, error)
-            else:
-                signin.sign_in(user, amr=["pwd"])
-                flash("Welcome to Tessera. Your account is ready.", "success")
-                return redirect(safe_next(request.args.get("next"))
-                                or url_for("account.profile"))
-    return render_template("auth/signup.html", form=form), status, headers
+
+    def create_account():
+        user = accounts.create_user(
+            email=form.email.data, password=form.password.data,
+            username=form.username.data, first_name=form.first_name.data,
+            last_name=form.last_name.data, client=client_info(),
+        )
+        signin.sign_in(user, amr=["pwd"])
+        flash("Welcome to Tessera. Your account is ready.", "success")
+        return redirect(safe_next(request.args.get("next")) or url_for("account.profile"))
+
+    return form_page(form, create_account, "auth/signup.html")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -54,20 +48,14 @@ def login():
     form = LoginForm()
     if request.method == "GET" and not form.email.data:
         form.email.data = (request.args.get("login_hint") or "")[:254] or None
-    status, headers = 200, {}
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                user = accounts.authenticate(form.email.data, form.password.data,
-                                             client=client_info())
-            except TesseraError as error:
-                status, headers = reject(form, error)
-            else:
-                # A second factor, when enrolled, comes before the session starts.
-                return signin.after_first_factor(user, amr=["pwd"], next_url=next_url)
-    return render_template("auth/login.html", form=form, reauth=reauth,
-                           next_url=next_url), status, headers
+
+    def sign_in():
+        user = accounts.authenticate(form.email.data, form.password.data,
+                                     client=client_info())
+        # A second factor, when enrolled, comes before the session starts.
+        return signin.after_first_factor(user, amr=["pwd"], next_url=next_url)
+
+    return form_page(form, sign_in, "auth/login.html", reauth=reauth, next_url=next_url)
 
 
 @bp.route("/logout", methods=["GET", "POST"])

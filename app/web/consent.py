@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import login_required
 
+from app.http.errors import error_response
 from app.oidc.authorize import conclude_consent, parked_request
-from app.web.errors import render_error
 from app.web.forms import ConsentForm
 
 bp = Blueprint("consent", __name__)
@@ -32,7 +32,7 @@ def show():
     pending_id = request.values.get("request", "")
     parked = parked_request(pending_id)
     if parked is None:
-        return render_error(400, "This request has expired or belongs to another browser. "
+        return error_response(400, "This request has expired or belongs to another browser. "
                                  "Go back to the application and try again.")
     pending, auth_request = parked
     if request.method == "POST" and form.validate_on_submit():

@@ -4,8 +4,6 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField, SubmitField, TelField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from app.core.errors import TesseraError
-
 PASSWORD_MAX = 1024  # core applies the configured maximum; this only bounds the input
 
 
@@ -50,25 +48,6 @@ class ConfirmForm(FlaskForm):
 
 class EndSessionForm(FlaskForm):
     session_id = HiddenField(validators=[DataRequired()])
-
-
-def reject(form: FlaskForm, error: TesseraError) -> tuple[int, dict[str, str]]:
-    """A core error on a form: keep or drop its side effects, show it on the form, and
-    return the (status, headers) the page is answered with."""
-    from app.web.errors import error_headers, settle
-
-    settle(error)
-    attach_error(form, error)
-    return error.status, error_headers(error)
-
-
-def attach_error(form: FlaskForm, error: TesseraError) -> None:
-    """Show a core error beside the field it names, or above the form."""
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
 
 
 class ConsentForm(FlaskForm):

@@ -19,9 +19,10 @@ from flask_login import current_user, login_required
 from app.core import email_verification, magic_link, mailer, password_reset, sms
 from app.core import one_time_tokens as ott
 from app.core.errors import OneTimeTokenInvalid, RegistrationNotAllowed, TesseraError
+from app.http.client import client_info
+from app.http.transaction import settle
 from app.web import signin
-from app.web.client import client_info
-from app.web.errors import settle
+from app.web.form_pages import attach_error, form_page, reject
 from app.web.forms import (
     ConfirmForm,
     ForgotPasswordForm,
@@ -29,8 +30,6 @@ from app.web.forms import (
     MagicLinkLandingForm,
     ResetPasswordForm,
     VerifyEmailCodeForm,
-    attach_error,
-    reject,
 )
 from app.web.navigation import safe_next
 
@@ -61,18 +60,13 @@ def verify_email():
 @bp.route("/password/forgot", methods=["GET", "POST"])
 def forgot_password():
     form = ForgotPasswordForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                password_reset.request(form.email.data, client=client_info())
-            except TesseraError as error:
-                status, _headers = reject(form, error)
-            else:
-                # The same page whether or not the address has an account.
-                return render_template("mail/check_email.html", purpose="reset")
-    return render_template("mail/forgot.html", form=form), status
+
+    def ask_for_link():
+        password_reset.request(form.email.data, client=client_info())
+        # The same page whether or not the address has an account.
+        return render_template("mail/check_email.html", purpose="reset")
+
+    return form_page(form, ask_for_link, "mail/forgot.html")
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
@@ -85,21 +79,17 @@ def reset_password():
     except OneTimeTokenInvalid as error:
         return _link_problem(error, **again)
     form = ResetPasswordForm()
-    status = 200
-    if request.method == "POST":
-        status = 400
-        if form.validate_on_submit():
-            try:
-                password_reset.reset(token, form.password.data, client=client_info())
-            except OneTimeTokenInvalid as error:
-                return _link_problem(error, **again)
-            except TesseraError as error:
-                status, _headers = reject(form, error)
-            else:
-                flash("Your password has been changed and every session signed out. "
-                      "Sign in with your new password.", "success")
-                return redirect(url_for("auth.login"))
-    return render_template("mail/reset.html", form=form), status
+
+    def reset():
+        try:
+            password_reset.reset(token, form.password.data, client=client_info())
+        except OneTimeTokenInvalid as error:
+            return _link_problem(error, **again)
+        flash("Your password has been changed and every session signed out. "
+              "Sign in with your new password.", "success")
+        return redirect(url_for("auth.login"))
+
+    return form_page(form, reset, "mail/reset.html")
 
 
 # Where to continue after a sign-in link asked for in this browser (an authorization

@@ -21,11 +21,13 @@ from app.core.mfa import amr as amr_values
 from app.core.mfa import login as mfa_login
 from app.core.mfa import recent_auth
 from app.core.mfa.login import CompletedLogin
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.transaction import settle
 from app.oidc import acr as acr_levels
-from app.web import session_cookie, signin
-from app.web.client import client_info
-from app.web.errors import settle
-from app.web.forms import ConfirmForm, reject
+from app.web import signin
+from app.web.form_pages import reject
+from app.web.forms import ConfirmForm
 from app.web.mfa_forms import METHOD_LABELS, MfaCodeForm
 from app.web.navigation import safe_next
 

@@ -23,15 +23,17 @@ from app.core.errors import (
 )
 from app.core.mfa import login as mfa_login
 from app.core.mfa import passkeys, recent_auth
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.transaction import settle
 from app.oidc import acr as acr_levels
-from app.web import session_cookie, signin
-from app.web.client import client_info
-from app.web.errors import settle
+from app.web import signin
 from app.web.mfa_login import finish as finish_challenge
 from app.web.navigation import safe_next
 from app.web.security import end_other_sessions
 
-bp = Blueprint("passkey_api", __name__, url_prefix="/webauthn")
+PREFIX = "/webauthn"
+bp = Blueprint("passkey_api", __name__, url_prefix=PREFIX)
 RATE_LIMIT = "60 per minute"  # per IP, over all of /webauthn (applied in create_app)
 
 

@@ -22,10 +22,11 @@ from app.core.mfa import (
     totp,
     trusted_devices,
 )
-from app.web import session_cookie
-from app.web.client import client_info
-from app.web.errors import settle
-from app.web.forms import ConfirmForm, reject
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.transaction import settle
+from app.web.form_pages import reject
+from app.web.forms import ConfirmForm
 from app.web.mfa_forms import (
     METHOD_LABELS,
     PasskeyRenameForm,

@@ -14,11 +14,11 @@ from app.core import sessions
 from app.core.errors import MfaRequired
 from app.core.mfa import login as mfa_login
 from app.core.mfa import trusted_devices
+from app.http import session_cookie
+from app.http.client import client_info
+from app.http.transaction import settle
 from app.oidc import acr as acr_levels
 from app.oidc import interaction
-from app.web import session_cookie
-from app.web.client import client_info
-from app.web.errors import settle
 
 # Where the pending login's mfa_token waits between the first factor and /mfa.
 PENDING_KEY = "mfa_pending"
