@@ -24,7 +24,6 @@ from app.oidc.grants import TOKEN_ENDPOINT_AUTH_METHODS
 
 # Every method the token endpoint accepts; each client still uses only its registered one.
 CLIENT_AUTH_METHODS = TOKEN_ENDPOINT_AUTH_METHODS
-NO_STORE_HEADERS = [("Cache-Control", "no-store"), ("Pragma", "no-cache")]
 
 
 @dataclass
@@ -117,10 +116,6 @@ class IntrospectionEndpoint(rfc7662.IntrospectionEndpoint):
     def check_permission(self, token, client, request):
         # Resource servers introspect tokens issued to other clients: that is the point.
         return True
-
-    def create_endpoint_response(self, request):
-        status, body, headers = super().create_endpoint_response(request)
-        return status, body, [*headers, *NO_STORE_HEADERS]
 
     def create_introspection_payload(self, token):
         if token is None or not token.active:

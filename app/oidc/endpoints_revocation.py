@@ -15,7 +15,6 @@ from authlib.oauth2 import rfc7009
 from app.core import tokens
 from app.oidc.endpoints_introspection import (
     CLIENT_AUTH_METHODS,
-    NO_STORE_HEADERS,
     FoundToken,
     authenticate_client,
     find_token,
@@ -47,7 +46,3 @@ class RevocationEndpoint(rfc7009.RevocationEndpoint):
             tokens.revoke_refresh_token(token.value, client_id=request.client.get_client_id())
         else:
             tokens.revoke_access_token(token.claims)
-
-    def create_endpoint_response(self, request):
-        status, body, headers = super().create_endpoint_response(request)
-        return status, body, [*headers, *NO_STORE_HEADERS]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from flask import make_response, redirect, render_template
 
 from app.core.services import setting
+from app.http.headers import forbid_caching
 
 
 def deliver(redirect_uri: str, response_mode: str, params: dict, state: str | None):
@@ -20,8 +21,7 @@ def deliver(redirect_uri: str, response_mode: str, params: dict, state: str | No
     if response_mode == "form_post":
         response = make_response(render_template("oidc/form_post.html", action=redirect_uri,
                                                  fields=values))
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return forbid_caching(response)  # the page carries the code
     encoded = urlencode(values)
     if response_mode == "fragment":
         return redirect(f"{redirect_uri}#{encoded}", 302)

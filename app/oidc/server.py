@@ -27,13 +27,6 @@ class TesseraAuthorizationServer(AuthorizationServer):
     def save_token(self, token, request):
         """Nothing to do: refresh tokens are stored as they are minted, access tokens are JWTs."""
 
-    def handle_response(self, status_code, payload, headers):
-        response = super().handle_response(status_code, payload, headers)
-        # Every answer of the token, introspection and revocation endpoints is private.
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Pragma"] = "no-cache"
-        return response
-
 
 def _client_credentials_token(grant_type, client, user=None, scope=None, expires_in=None,
                               include_refresh_token=False):

@@ -52,19 +52,13 @@ def _challenge(error: BearerError) -> str:
     return "Bearer " + ", ".join(params)
 
 
-def _no_store(response):
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
-
-
 def _error_response(error: BearerError):
     body = {"error": error.error or "invalid_token",
             "error_description": error.description or "An access token is required."}
     response = jsonify(body)
     response.status_code = error.status
     response.headers["WWW-Authenticate"] = _challenge(error)
-    return _no_store(response)
+    return response
 
 
 def _invalid_request(description: str) -> BearerError:
@@ -129,4 +123,4 @@ def userinfo():
         user, scopes, requested = _authorize()
     except BearerError as error:
         return _error_response(error)
-    return _no_store(jsonify(user_claims(user, scopes, requested)))
+    return jsonify(user_claims(user, scopes, requested))
