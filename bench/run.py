@@ -556,7 +556,7 @@ class BenchRun:
     args: argparse.Namespace
     base_url: str
     prefix: str  # Redis key prefix of this run, deleted at the end
-    password: str
+    password: str  # the bench user's, made up for this run
     env: dict  # shared with `server`: the database URL is added once the database exists
     database: BenchDatabase
     workdir: Path
