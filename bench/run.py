@@ -548,16 +548,31 @@ def _on_sigterm(_signum, _frame):
     raise KeyboardInterrupt("SIGTERM")
 
 
-def run(args: argparse.Namespace) -> dict:
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    prefix = f"tessera-bench-{os.getpid()}-{secrets.token_hex(3)}"
-    password = "load " + secrets.token_urlsafe(18)
-    env = {
+@dataclass
+class BenchRun:
+    """What one run owns from set-up to tear-down: the settings it starts the server with, the
+    throw-away database, the server, and the load clients to close at the end."""
+
+    args: argparse.Namespace
+    base_url: str
+    prefix: str  # Redis key prefix of this run, deleted at the end
+    password: str  # the bench user's, made up for this run
+    env: dict  # shared with `server`: the database URL is added once the database exists
+    database: BenchDatabase
+    workdir: Path
+    server: Server
+    stop: threading.Event = field(default_factory=threading.Event)
+    load_clients: list[httpx.Client] = field(default_factory=list)
+
+
+def server_env(args: argparse.Namespace, port: int, prefix: str) -> dict:
+    """The environment gunicorn and the CLI run with: the caller's, minus any TESSERA_* it
+    had, plus this run's settings (rate limits off, so they do not shape the figures)."""
+    return {
         **{k: v for k, v in os.environ.items() if not k.startswith("TESSERA_")},
         "TESSERA_ENV": "development",
         "TESSERA_SECRET_KEY": secrets.token_urlsafe(48),
-        "TESSERA_ISSUER": base_url,
+        "TESSERA_ISSUER": f"http://127.0.0.1:{port}",
         "TESSERA_REDIS_URL": args.redis_url,
         "TESSERA_KEY_PREFIX": prefix,
         "TESSERA_RATELIMIT_ENABLED": "false",
@@ -566,86 +581,147 @@ def run(args: argparse.Namespace) -> dict:
         "TESSERA_WORKERS": str(args.workers),
         "TESSERA_THREADS": str(args.threads),
     }
+
+
+def plan_run(args: argparse.Namespace) -> BenchRun:
+    """Choose the port, names and secrets of this run; nothing is started yet."""
+    port = free_port()
+    prefix = f"tessera-bench-{os.getpid()}-{secrets.token_hex(3)}"
+    password = "load " + secrets.token_urlsafe(18)
+    env = server_env(args, port, prefix)
     database = BenchDatabase(args.database_url)
     workdir = Path(tempfile.mkdtemp(prefix="tessera-bench-"))
-    server = Server(env, workdir / "gunicorn.log")
-    stop = threading.Event()
-    load_clients: list[httpx.Client] = []
+    return BenchRun(args=args, base_url=f"http://127.0.0.1:{port}", prefix=prefix,
+                    password=password, env=env, database=database, workdir=workdir,
+                    server=Server(env, workdir / "gunicorn.log"))
+
+
+def seed_database(bench: BenchRun) -> dict:
+    """Create and migrate the throw-away database, then its user and client; returns the
+    client as the CLI printed it (with its secret)."""
+    log(f"creating database {bench.database.name}")
+    bench.database.create()
+    bench.env["TESSERA_DATABASE_URL"] = bench.database.url
+    tessera_cli(bench.env, "db", "upgrade")
+    # Independent of each other: run both commands at once (each start-up costs seconds).
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        user_made = pool.submit(tessera_cli, bench.env, "users", "create", "--email", USER_EMAIL,
+                                "--password", bench.password, "--verified")
+        client_made = pool.submit(
+            tessera_cli, bench.env, "clients", "create", "--name", "Tessera bench",
+            "--redirect-uri", REDIRECT_URI, "--grant-type", "client_credentials",
+            "--grant-type", "authorization_code", "--grant-type", "refresh_token",
+            "--skip-consent", "--json")
+        user_made.result()
+        return json.loads(client_made.result())
+
+
+def start_server(bench: BenchRun) -> None:
+    args = bench.args
+    log(f"starting gunicorn on {bench.base_url} ({args.workers} workers x {args.threads} threads)")
+    bench.server.start(bench.base_url)
+    httpx.get(f"{bench.base_url}/.well-known/jwks.json", timeout=REQUEST_TIMEOUT)  # creates keys
+
+
+def open_token_families(bench: BenchRun, client: dict) -> list[dict]:
+    """Sign in once, then run the code flow once per load thread: one refresh token family
+    per thread."""
+    log(f"signing in and running the code flow {bench.args.concurrency} times")
+    with httpx.Client(base_url=bench.base_url, timeout=REQUEST_TIMEOUT) as browser:
+        sign_in(browser, USER_EMAIL, bench.password)
+        return [exchange_code(bench.base_url, client, *authorization_code(
+            browser, client["client_id"], "openid profile email offline_access"))
+            for _ in range(bench.args.concurrency)]
+
+
+def set_up(bench: BenchRun) -> tuple[dict, list[dict]]:
+    """Database, server and tokens: everything the load needs; returns (client, families)."""
+    client = seed_database(bench)
+    start_server(bench)
+    return client, open_token_families(bench, client)
+
+
+def userinfo_status(bench: BenchRun, access_token: str) -> int:
+    """The status /oauth2/userinfo answers a valid token with (404/405: not served)."""
+    return httpx.get(f"{bench.base_url}/oauth2/userinfo", timeout=REQUEST_TIMEOUT,
+                     headers={"Authorization": f"Bearer {access_token}"}).status_code
+
+
+def measure(bench: BenchRun, scenario: Scenario) -> Result:
+    """A short warm-up, then the measured load, both over the run's keep-alive clients."""
+    args = bench.args
+    log(f"{scenario.name}: warm-up")
+    drive(scenario, clients=bench.load_clients, requests=args.warmup,
+          duration=min(3.0, args.duration), stop=bench.stop)
+    log(f"{scenario.name}: measuring")
+    return drive(scenario, clients=bench.load_clients, requests=args.requests,
+                 duration=args.duration, stop=bench.stop, server=bench.server)
+
+
+def drive_scenarios(bench: BenchRun, client: dict, families: list[dict]) -> list[Result]:
+    """Every chosen scenario in turn; userinfo is reported, not run, where it is not served."""
+    probe_status = userinfo_status(bench, families[0]["access_token"])
+    userinfo_missing = probe_status in (404, 405)
+    bench.load_clients = open_clients(bench.base_url, bench.args.concurrency)
+    results = []
+    for scenario in build_scenarios(bench.base_url, client, families):
+        if bench.args.scenario and scenario.name not in bench.args.scenario:
+            continue
+        if scenario.name == "userinfo" and userinfo_missing:
+            results.append(Result("userinfo", available=False,
+                                  note=f"/oauth2/userinfo answered {probe_status}"))
+            log("userinfo: not available")
+            continue
+        results.append(measure(bench, scenario))
+    return results
+
+
+def build_report(bench: BenchRun, results: list[Result], load_before: float | None) -> dict:
+    """The run as data: the machine, the server set-up, the load, one row per scenario."""
+    args = bench.args
+    return {
+        "machine": {"cores": os.cpu_count(), "cpu": cpu_model(),
+                    "python": platform.python_version(),
+                    "load_average_before": load_before, "load_average_after": _loadavg()},
+        "gunicorn": {"workers": args.workers, "threads": args.threads,
+                     "worker_class": "gthread", "config": "config/gunicorn.conf.py"},
+        "database": database_version(bench.database.url), "redis": bool(args.redis_url),
+        "concurrency": args.concurrency, "requests": args.requests,
+        "duration": args.duration, "warmup": args.warmup,
+        "scenarios": [result.as_dict() for result in results],
+    }
+
+
+def tear_down(bench: BenchRun, failed: bool) -> None:
+    """Stop the load and the server, drop the database and the Redis keys, remove the
+    working directory. Runs whatever happened before; a failed step does not stop the rest."""
+    bench.stop.set()
+    for http in bench.load_clients:
+        http.close()
+    if failed and bench.server.process is not None:
+        log("gunicorn log (last lines):\n" + bench.server.log_tail())
+    bench.server.stop()
+    for cleanup in (bench.database.drop,
+                    lambda: clear_redis(bench.args.redis_url, bench.prefix)):
+        try:
+            cleanup()
+        except Exception as error:  # noqa: BLE001 - report, keep cleaning up
+            log(f"cleanup failed: {error}")
+    shutil.rmtree(bench.workdir, ignore_errors=True)
+
+
+def run(args: argparse.Namespace) -> dict:
+    """Set up, drive every scenario, report; tear down whatever happens."""
+    bench = plan_run(args)
     failed = True
     load_before = _loadavg()
     try:
-        log(f"creating database {database.name}")
-        database.create()
-        env["TESSERA_DATABASE_URL"] = database.url
-        tessera_cli(env, "db", "upgrade")
-        # Independent of each other: run both commands at once (each start-up costs seconds).
-        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            user_made = pool.submit(tessera_cli, env, "users", "create", "--email", USER_EMAIL,
-                                    "--password", password, "--verified")
-            client_made = pool.submit(
-                tessera_cli, env, "clients", "create", "--name", "Tessera bench",
-                "--redirect-uri", REDIRECT_URI, "--grant-type", "client_credentials",
-                "--grant-type", "authorization_code", "--grant-type", "refresh_token",
-                "--skip-consent", "--json")
-            user_made.result()
-            client = json.loads(client_made.result())
-
-        log(f"starting gunicorn on {base_url} ({args.workers} workers x {args.threads} threads)")
-        server.start(base_url)
-        httpx.get(f"{base_url}/.well-known/jwks.json", timeout=REQUEST_TIMEOUT)  # creates keys
-
-        log(f"signing in and running the code flow {args.concurrency} times")
-        with httpx.Client(base_url=base_url, timeout=REQUEST_TIMEOUT) as browser:
-            sign_in(browser, USER_EMAIL, password)
-            families = [exchange_code(base_url, client, *authorization_code(
-                browser, client["client_id"], "openid profile email offline_access"))
-                for _ in range(args.concurrency)]
-
-        probe = httpx.get(f"{base_url}/oauth2/userinfo", timeout=REQUEST_TIMEOUT,
-                          headers={"Authorization": f"Bearer {families[0]['access_token']}"})
-        userinfo_missing = probe.status_code in (404, 405)
-
-        load_clients = open_clients(base_url, args.concurrency)
-        results = []
-        for scenario in build_scenarios(base_url, client, families):
-            if args.scenario and scenario.name not in args.scenario:
-                continue
-            if scenario.name == "userinfo" and userinfo_missing:
-                results.append(Result("userinfo", available=False,
-                                      note=f"/oauth2/userinfo answered {probe.status_code}"))
-                log("userinfo: not available")
-                continue
-            log(f"{scenario.name}: warm-up")
-            drive(scenario, clients=load_clients, requests=args.warmup,
-                  duration=min(3.0, args.duration), stop=stop)
-            log(f"{scenario.name}: measuring")
-            results.append(drive(scenario, clients=load_clients, requests=args.requests,
-                                 duration=args.duration, stop=stop, server=server))
+        client, families = set_up(bench)
+        results = drive_scenarios(bench, client, families)
         failed = False
-        return {
-            "machine": {"cores": os.cpu_count(), "cpu": cpu_model(),
-                        "python": platform.python_version(),
-                        "load_average_before": load_before, "load_average_after": _loadavg()},
-            "gunicorn": {"workers": args.workers, "threads": args.threads,
-                         "worker_class": "gthread", "config": "config/gunicorn.conf.py"},
-            "database": database_version(database.url), "redis": bool(args.redis_url),
-            "concurrency": args.concurrency, "requests": args.requests,
-            "duration": args.duration, "warmup": args.warmup,
-            "scenarios": [result.as_dict() for result in results],
-        }
+        return build_report(bench, results, load_before)
     finally:
-        stop.set()
-        for http in load_clients:
-            http.close()
-        if failed and server.process is not None:
-            log("gunicorn log (last lines):\n" + server.log_tail())
-        server.stop()
-        for cleanup in (database.drop, lambda: clear_redis(args.redis_url, prefix)):
-            try:
-                cleanup()
-            except Exception as error:  # noqa: BLE001 - report, keep cleaning up
-                log(f"cleanup failed: {error}")
-        shutil.rmtree(workdir, ignore_errors=True)
+        tear_down(bench, failed)
 
 
 def _loadavg() -> float | None:
