@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_login import login_required
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import session as browser_state
+from flask_login import current_user, login_required
 
-from app.oidc.authorize import conclude_consent, parked_request
+from app.core import clients, parked_requests
+from app.web.client import client_info
 from app.web.errors import render_error
 from app.web.forms import ConsentForm
 
@@ -30,13 +32,25 @@ def describe(scope: str) -> str:
 def show():
     form = ConsentForm()
     pending_id = request.values.get("request", "")
-    parked = parked_request(pending_id)
-    if parked is None:
+    pending = parked_requests.load(browser_state, pending_id)
+    client = clients.get_client(pending.client_id) if pending is not None else None
+    if client is None:
         return render_error(400, "This request has expired or belongs to another browser. "
                                  "Go back to the application and try again.")
-    pending, auth_request = parked
     if request.method == "POST" and form.validate_on_submit():
-        return conclude_consent(pending, auth_request, approved=form.allow.data)
-    return render_template("consent.html", form=form, pending_id=pending_id,
-                           client=auth_request.client,
-                           scopes=[describe(scope) for scope in auth_request.scopes])
+        return _conclude(pending, approved=form.allow.data)
+    return render_template("consent.html", form=form, pending_id=pending_id, client=client,
+                           scopes=[describe(scope)
+                                   for scope in parked_requests.requested_scopes(pending)])
+
+
+def _conclude(pending, *, approved: bool):
+    """Record the decision on the parked request and hand it back to the authorization
+    endpoint, which resumes the request and answers the client."""
+    if approved:
+        parked_requests.approve(pending, current_user.id, client=client_info())
+        return redirect(url_for("authorize.resume", pending_id=pending.id))
+    parked_requests.decline(pending)
+    # A refusal needs nothing more from the person: the endpoint resumes the request in
+    # this response, so the client hears access_denied at once, not after another redirect.
+    return current_app.view_functions["authorize.resume"](pending_id=pending.id)

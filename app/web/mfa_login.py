@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from app.core import acr as acr_levels
 from app.core.errors import (
     MfaAttemptsExceeded,
     MfaChallengeInvalid,
@@ -21,7 +22,6 @@ from app.core.mfa import amr as amr_values
 from app.core.mfa import login as mfa_login
 from app.core.mfa import recent_auth
 from app.core.mfa.login import CompletedLogin
-from app.oidc import acr as acr_levels
 from app.web import session_cookie, signin
 from app.web.client import client_info
 from app.web.errors import settle

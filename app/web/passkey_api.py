@@ -14,6 +14,7 @@ import functools
 from flask import Blueprint, flash, jsonify, request, session, url_for
 from flask_login import current_user
 
+from app.core import acr as acr_levels
 from app.core import json_input
 from app.core.errors import (
     MfaChallengeInvalid,
@@ -23,7 +24,6 @@ from app.core.errors import (
 )
 from app.core.mfa import login as mfa_login
 from app.core.mfa import passkeys, recent_auth
-from app.oidc import acr as acr_levels
 from app.web import session_cookie, signin
 from app.web.client import client_info
 from app.web.errors import settle
