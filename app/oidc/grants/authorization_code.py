@@ -5,7 +5,7 @@ from __future__ import annotations
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidGrantError
 
-from app.core import authorization_codes, sessions
+from app.core import authorization_codes, session_bound
 from app.extensions import db
 from app.models import User
 from app.oidc import token_response
@@ -34,7 +34,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             authorization_codes.revoke_issued(row)
             raise InvalidGrantError("The authorization code has already been used.")
         user = db.session.get(User, row.user_id)
-        if user is None or sessions.live_session(row.session_id) is None:
+        if user is None or session_bound.live_session(row.session_id) is None:
             raise InvalidGrantError("The sign-in session behind this code has ended.")
         issued = token_response.for_user(
             client, token_response.grantee_from_code(row, user), row.scope,
