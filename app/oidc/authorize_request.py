@@ -78,7 +78,7 @@ def parse(multi: dict[str, list[str]]) -> AuthorizationRequest:
 
 
 def _single_values(multi: dict[str, list[str]]) -> dict[str, str]:
-    """One bounded value each; a repeated client_id or redirect_uri is a page (RFC 6749 §3.1)."""
+    """One bounded value each; a repeated client_id or redirect_uri shows a page (RFC 6749 §3.1)."""
     for name in ("client_id", "redirect_uri"):
         if len(multi.get(name, [])) > 1:
             raise PageError(f"The request repeats the {name} parameter.")
