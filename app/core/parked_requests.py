@@ -2,8 +2,8 @@
 
 The authorization endpoint validates a request, parks its parameters here and sends the
 person to a page; the page records what the person decided (here too) and sends them back
-to the endpoint, which resumes the request. So pages never need the protocol code and the
-protocol never needs a page.
+to the endpoint, which resumes the request. So the pages and the protocol code share this
+record, not each other's modules.
 
 The parameters wait in the database (any instance can resume them) under a random id that
 is also remembered in the browser's own state (Flask's session cookie, passed in as
