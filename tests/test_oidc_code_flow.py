@@ -88,6 +88,8 @@ def test_denying_consent_tells_the_client_access_denied(client, rp, person):
     response = post_form(client, location, {"deny": "Deny",
                                             "request": location.split("request=")[1]},
                          csrf_path=location)
+    assert "/oauth2/authorize/resume/" in response.headers["Location"]
+    response = client.get(response.headers["Location"])
     callback = callback_params(response.headers["Location"])
     assert callback["error"] == "access_denied" and callback["state"] == "state-123"
 

@@ -9,11 +9,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from app.core import accounts, sessions
+from app.core import accounts, acr, sessions
 from app.core.context import ClientInfo
 from app.extensions import db
 from app.models import AuthSession, OutboundMail, TrustedDevice, User
-from app.oidc import acr
 from tests.conftest import DEFAULT_PASSWORD, fetch_csrf, login, post_form
 from tests.mfa_pages import (
     answer,

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from app.core import acr
 from app.models import OutboundMail
-from app.oidc import acr
 from tests.conftest import login, post_form
 from tests.flow import (
     REDIRECT_URI,

@@ -9,8 +9,8 @@ import base64
 import pytest
 from sqlalchemy import select
 
+from app.core import acr
 from app.models import WebAuthnCredential
-from app.oidc import acr
 from tests.conftest import login
 from tests.mfa_pages import (
     age_sessions,

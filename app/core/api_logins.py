@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
-from app.core import accounts, audit, consents, sessions, tokens
+from app.core import accounts, audit, consents, session_bound, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import (
     AccountNotVerified,
@@ -234,7 +234,7 @@ def refresh_with_access_token(access_token: str, *, dialect: str) -> IssuedToken
     claims = tokens.verify_access_token(access_token, allow_expired_for=grace)
     if claims.get("client_id") != api_client_id(dialect) or "sid" not in claims:
         raise InvalidToken("This token cannot be refreshed here.")
-    session = sessions.live_session(claims["sid"])
+    session = session_bound.live_session(claims["sid"])
     if session is None:
         raise InvalidToken("The session of this token has ended.")
     # Spent: one stale token buys one fresh token, not a stream of them.
@@ -249,9 +249,9 @@ def authenticate(access_token: str | None) -> Principal:
     if claims.get("client_id") not in API_CLIENT_IDS:
         raise InvalidToken("This token was not issued by Tessera's JSON API.")
     user = accounts.get_user(claims["sub"])
-    if user is None or not user.is_active or user.is_locked:
+    if not session_bound.may_hold_tokens(user):
         raise InvalidToken("The token's user cannot sign in.")
-    session = sessions.live_session(claims["sid"]) if "sid" in claims else None
+    session = session_bound.live_session(claims["sid"]) if "sid" in claims else None
     return Principal(user=user, session=session, claims=claims)
 
 

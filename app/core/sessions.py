@@ -143,26 +143,3 @@ def end_all_sessions(user: User, *, reason: str, client: ClientInfo,
                      if except_session_id else "all")
     return result.rowcount
 
-
-def live_session(session_id: object) -> AuthSession | None:
-    """The session if it has not ended or expired and its user may still sign in.
-
-    Tokens check this on every use, so ending a session ends its tokens at once. The idle
-    timeout is the browser's: token use is not browser activity, so it is not applied here.
-    """
-    try:
-        key = session_id if isinstance(session_id, uuid.UUID) else uuid.UUID(str(session_id))
-    except ValueError:
-        return None
-    row = db.session.execute(
-        select(AuthSession, User).join(User, User.id == AuthSession.user_id)
-        .where(AuthSession.id == key)
-    ).first()
-    if row is None:
-        return None
-    session, user = row
-    if session.ended_at is not None or utcnow() >= session.expires_at:
-        return None
-    if not user.is_active or user.is_locked:
-        return None
-    return session

@@ -4,8 +4,8 @@ Verifying an access token trusts nothing in its header: the kid only selects one
 published keys, and the algorithm is the one pinned to that key, so `alg: none`, an HMAC
 keyed with our public key, or a key embedded in the token itself can never verify; that rule
 lives in signed_jwt, shared with every other JWT we read. A token of an ended session (or of
-a deactivated or locked user), a token revoked by jti, and a user's token whose consent was
-revoked stop working at once.
+a deactivated or locked user: the rule lives in session_bound), a token revoked by jti, and a
+user's token whose consent was revoked stop working at once.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit, sessions, signed_jwt
+from app.core import audit, session_bound, signed_jwt
 from app.core.errors import (
     InvalidGrant,
     InvalidScope,
@@ -30,7 +30,7 @@ from app.core.errors import (
 )
 from app.core.services import setting
 from app.extensions import db
-from app.models import RefreshToken, RevokedAccessToken, User
+from app.models import RefreshToken, RevokedAccessToken
 from app.models.types import utcnow
 
 AT_JWT_TYP = "at+jwt"
@@ -128,7 +128,7 @@ def _check_claims(claims: dict, *, audience: str | None, leeway: int,
 
 
 def _check_session(session_id: object) -> None:
-    if sessions.live_session(session_id) is None:
+    if session_bound.live_session(session_id) is None:
         raise InvalidToken("The session of this access token has ended.")
 
 
@@ -249,12 +249,10 @@ def _refresh_problem(row: RefreshToken, now: datetime) -> str | None:
         return "The refresh token has been revoked."
     if row.is_expired(now):
         return "The refresh token has expired."
-    if row.session_id is not None and sessions.live_session(row.session_id) is None:
-        return "The sign-in session of this refresh token has ended."
-    if row.session_id is None and row.user_id is not None:
-        user = db.session.get(User, row.user_id)
-        if user is None or not user.is_active or user.is_locked:
-            return "The refresh token is invalid."
+    if not session_bound.token_is_alive(session_id=row.session_id, user_id=row.user_id):
+        if row.session_id is not None:
+            return "The sign-in session of this refresh token has ended."
+        return "The refresh token is invalid."
     return None
 
 

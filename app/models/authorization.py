@@ -55,21 +55,12 @@ class AuthorizationCode(db.Model):
     access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime,
                                                                      nullable=True)
 
-    # Authlib's AuthorizationCodeMixin
+    # Authlib's grant checks the exchange's redirect_uri against this (RFC 6749 §4.1.3).
     def get_redirect_uri(self) -> str:
         return self.redirect_uri
 
-    def get_scope(self) -> str:
-        return self.scope
-
-    def get_nonce(self) -> str | None:
-        return self.nonce
-
     def get_auth_time(self) -> int:
         return int(self.auth_time.timestamp())
-
-    def get_acr(self) -> str | None:
-        return self.acr
 
     def get_amr(self) -> list:
         return list(self.amr or [])

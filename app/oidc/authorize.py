@@ -1,7 +1,8 @@
 """/oauth2/authorize: validate, then sign in and consent as needed, then issue a code.
 
-A request that needs the person parks itself (app.oidc.interaction), sends them to the
-login or consent page, and resumes at /oauth2/authorize/resume/<id> when they are done.
+A request that needs the person parks itself (app.core.parked_requests), sends them to the
+login or consent page, and resumes at /oauth2/authorize/resume/<id> when they are done; the
+consent page records the person's decision on the parked request, and resuming acts on it.
 """
 
 from __future__ import annotations
@@ -9,15 +10,14 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, redirect, request, url_for
+from flask import session as browser_state
 
-from app.core import consents
+from app.core import acr, authorization_codes, consents, parked_requests
 from app.core.mfa import status as mfa_status
 from app.extensions import csrf
 from app.http import session_cookie
-from app.http.client import client_info
 from app.http.errors import error_response
 from app.models import AuthSession
-from app.oidc import acr, codes, interaction
 from app.oidc.authorize_request import AuthorizationRequest, PageError, RedirectError, parse
 from app.oidc.response_modes import deliver
 
@@ -34,11 +34,11 @@ def authorize():
 
 @bp.get("/authorize/resume/<pending_id>")
 def resume(pending_id: str):
-    pending = interaction.load(pending_id)
+    pending = parked_requests.load(browser_state, pending_id)
     if pending is None:
         return error_response(400, "This sign-in request has expired or belongs to another "
                                    "browser. Go back to the application and try again.")
-    params = interaction.request_params(pending)
+    params = parked_requests.request_params(pending)
     return _run({name: [value] for name, value in params.items()}, pending=pending)
 
 
@@ -53,7 +53,7 @@ def _run(multi: dict[str, list[str]], pending):
         return _decide(auth_request, pending)
     except RedirectError as error:
         if pending is not None:
-            interaction.finish(pending)
+            parked_requests.finish(browser_state, pending)
         return _redirect_error(_target_of_request(auth_request), error)
 
 
@@ -76,6 +76,8 @@ def _redirect_error(target: tuple[str, str, str | None], error: RedirectError):
 
 
 def _decide(auth_request: AuthorizationRequest, pending):
+    if pending is not None and parked_requests.flags(pending).get(parked_requests.DECLINED):
+        raise RedirectError("access_denied", "The person declined.")
     session = session_cookie.current_session()
     fresh = (pending is not None and session is not None
              and session.auth_time >= pending.created_at)
@@ -97,7 +99,8 @@ def _decide(auth_request: AuthorizationRequest, pending):
 
     client = auth_request.client
     scopes = set(auth_request.scopes)
-    consented_now = pending is not None and interaction.flags(pending).get("consented")
+    consented_now = (pending is not None
+                     and parked_requests.flags(pending).get(parked_requests.CONSENTED))
     if client.skip_consent:
         consents.grant(session.user_id, client.client_id, scopes, explicit=False)
     elif not consented_now and ("consent" in auth_request.prompt
@@ -107,13 +110,13 @@ def _decide(auth_request: AuthorizationRequest, pending):
             raise RedirectError("consent_required", "The person has not consented.")
         return _send_to(auth_request, pending, "consent.show")
 
-    code = codes.issue(client=client, session=session, redirect_uri=auth_request.redirect_uri,
-                       scope=auth_request.scope, nonce=auth_request.nonce,
-                       code_challenge=auth_request.code_challenge,
-                       code_challenge_method=auth_request.code_challenge_method,
-                       claims=auth_request.claims)
+    code = authorization_codes.issue(
+        client=client, session=session, redirect_uri=auth_request.redirect_uri,
+        scope=auth_request.scope, nonce=auth_request.nonce,
+        code_challenge=auth_request.code_challenge,
+        code_challenge_method=auth_request.code_challenge_method, claims=auth_request.claims)
     if pending is not None:
-        interaction.finish(pending)
+        parked_requests.finish(browser_state, pending)
     return deliver(auth_request.redirect_uri, auth_request.response_mode, {"code": code},
                    auth_request.state)
 
@@ -136,32 +139,11 @@ def _needs_login(auth_request: AuthorizationRequest, session: AuthSession | None
 
 def _send_to(auth_request: AuthorizationRequest, pending, endpoint: str, **args):
     if pending is None:
-        pending = interaction.park(auth_request.client.client_id, auth_request.params)
+        pending = parked_requests.park(browser_state, auth_request.client.client_id,
+                                       auth_request.params)
     resume_url = url_for("authorize.resume", pending_id=pending.id)
     if endpoint == "consent.show":
         return redirect(url_for(endpoint, request=pending.id))
     return redirect(url_for(endpoint, next=resume_url,
                             **{key: value for key, value in args.items() if value}))
 
-
-def parked_request(pending_id: str):
-    """(pending, request) for the consent page, or None when it cannot be resumed."""
-    pending = interaction.load(pending_id)
-    if pending is None:
-        return None
-    try:
-        return pending, parse({k: [v] for k, v in interaction.request_params(pending).items()})
-    except (PageError, RedirectError):
-        return None
-
-
-def conclude_consent(pending, auth_request: AuthorizationRequest, *, approved: bool):
-    """The consent page's decision: remember it and resume, or tell the client no."""
-    if approved:
-        interaction.set_flag(pending, "consented", True)
-        consents.grant(session_cookie.current_session().user_id, auth_request.client.client_id,
-                       set(auth_request.scopes), client=client_info())
-        return redirect(url_for("authorize.resume", pending_id=pending.id))
-    interaction.finish(pending)
-    return _redirect_error(_target_of_request(auth_request),
-                           RedirectError("access_denied", "The person declined."))

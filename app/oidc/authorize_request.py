@@ -78,6 +78,7 @@ def parse(multi: dict[str, list[str]]) -> AuthorizationRequest:
 
 
 def _single_values(multi: dict[str, list[str]]) -> dict[str, str]:
+    """One bounded value each; a repeated client_id or redirect_uri shows a page (RFC 6749 §3.1)."""
     for name in ("client_id", "redirect_uri"):
         if len(multi.get(name, [])) > 1:
             raise PageError(f"The request repeats the {name} parameter.")
@@ -90,6 +91,7 @@ def _single_values(multi: dict[str, list[str]]) -> dict[str, str]:
 
 
 def _check_client(params: dict[str, str]) -> OAuthClient:
+    """client_id is required and must name a registered client (RFC 6749 §4.1.1, §4.1.2.1)."""
     client_id = params.get("client_id")
     if not client_id:
         raise PageError("The request does not say which application is asking (client_id).")
@@ -100,6 +102,7 @@ def _check_client(params: dict[str, str]) -> OAuthClient:
 
 
 def _check_redirect_uri(params: dict[str, str], client: OAuthClient) -> str:
+    """Required, and an exact match of a registered URI (OIDC Core §3.1.2.1, RFC 6749 §4.1.2.1)."""
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
         raise PageError("The request has no redirect_uri.")
@@ -109,6 +112,7 @@ def _check_redirect_uri(params: dict[str, str], client: OAuthClient) -> str:
 
 
 def _check_response_mode(request: AuthorizationRequest, multi) -> None:
+    """query, fragment or form_post (OAuth Multiple Response Types §2.1, Form Post Response §2)."""
     mode = request.params.get("response_mode")
     if mode is None:
         return
@@ -118,12 +122,14 @@ def _check_response_mode(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_duplicates(request: AuthorizationRequest, multi) -> None:
+    """No parameter may be sent twice (RFC 6749 §3.1; invalid_request per §4.1.2.1)."""
     repeated = sorted(name for name, values in multi.items() if len(values) > 1)
     if repeated:
         raise RedirectError("invalid_request", f"The request repeats the {repeated[0]} parameter.")
 
 
 def _check_request_objects(request: AuthorizationRequest, multi) -> None:
+    """Request objects are not supported and say so (OIDC Core §6, errors of §3.1.2.6)."""
     if "request" in request.params:
         raise RedirectError("request_not_supported", "Request objects are not supported.")
     if "request_uri" in request.params:
@@ -131,6 +137,7 @@ def _check_request_objects(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_response_type(request: AuthorizationRequest, multi) -> None:
+    """response_type=code, for a client allowed the code flow (RFC 6749 §4.1.1, §4.1.2.1)."""
     response_type = request.params.get("response_type")
     if not response_type:
         raise RedirectError("invalid_request", "Missing response_type.")
@@ -143,6 +150,7 @@ def _check_response_type(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_scope(request: AuthorizationRequest, multi) -> None:
+    """A scope, within what the client may ask for (RFC 6749 §3.3; invalid_scope per §4.1.2.1)."""
     requested = []
     for scope in request.params.get("scope", "").split():
         if scope not in requested:
@@ -157,6 +165,7 @@ def _check_scope(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_pkce(request: AuthorizationRequest, multi) -> None:
+    """An S256 code_challenge, which public clients must send (RFC 7636 §4.4.1, RFC 9700 §2.1.1)."""
     challenge = request.params.get("code_challenge")
     method = request.params.get("code_challenge_method")
     if challenge is None:
@@ -174,6 +183,7 @@ def _check_pkce(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_prompt(request: AuthorizationRequest, multi) -> None:
+    """Known prompt values, and none only on its own (OIDC Core §3.1.2.1)."""
     prompt = set(request.params.get("prompt", "").split())
     unknown = prompt - PROMPTS
     if unknown:
@@ -184,6 +194,7 @@ def _check_prompt(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_max_age(request: AuthorizationRequest, multi) -> None:
+    """max_age is a number of seconds (OIDC Core §3.1.2.1)."""
     raw = request.params.get("max_age")
     if raw is None:
         return
@@ -193,6 +204,7 @@ def _check_max_age(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_claims(request: AuthorizationRequest, multi) -> None:
+    """The claims parameter is a JSON object of userinfo and id_token members (OIDC Core §5.5)."""
     raw = request.params.get("claims")
     if raw is None:
         return
@@ -208,6 +220,7 @@ def _check_claims(request: AuthorizationRequest, multi) -> None:
 
 
 def _check_id_token_hint(request: AuthorizationRequest, multi) -> None:
+    """An ID token this server issued; an expired one is still a hint (OIDC Core §3.1.2.1)."""
     hint = request.params.get("id_token_hint")
     if hint is None:
         return
@@ -218,6 +231,7 @@ def _check_id_token_hint(request: AuthorizationRequest, multi) -> None:
 
 
 def _copy_plain_values(request: AuthorizationRequest, multi) -> None:
+    """nonce, login_hint and acr_values are taken as given (OIDC Core §3.1.2.1)."""
     request.nonce = request.params.get("nonce")
     request.login_hint = request.params.get("login_hint")
     request.acr_values = request.params.get("acr_values", "").split()

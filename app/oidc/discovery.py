@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
 
+from app.core import acr
 from app.extensions import csrf
-from app.oidc import acr
 from app.oidc.claims import SCOPE_CLAIMS, SUPPORTED_CLAIMS
 from app.oidc.client_assertion import ASYMMETRIC_ALGS
 from app.oidc.grants import TOKEN_ENDPOINT_AUTH_METHODS

@@ -13,7 +13,7 @@ import uuid
 
 from flask import Blueprint, jsonify, request
 
-from app.core import tokens
+from app.core import session_bound, tokens
 from app.core.errors import InvalidToken, TokenExpired
 from app.core.services import setting
 from app.extensions import csrf, db
@@ -110,7 +110,7 @@ def _authorize() -> tuple[User, set[str], dict]:
         raise BearerError(401, "invalid_token", "The access token is not a user's.") from None
     user = db.session.get(User, user_id)
     # Tokens with a session were checked against it by core; this covers the rest.
-    if user is None or not user.is_active or user.is_locked:
+    if not session_bound.may_hold_tokens(user):
         raise BearerError(401, "invalid_token", "The user of this access token cannot sign in.")
     # Claims asked for one by one with the `claims` request parameter (OIDC Core §5.5).
     requested = dict.fromkeys(claims.get(USERINFO_CLAIMS) or [])

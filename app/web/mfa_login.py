@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
+from app.core import acr as acr_levels
 from app.core.errors import (
     MfaAttemptsExceeded,
     MfaChallengeInvalid,
@@ -24,7 +25,6 @@ from app.core.mfa.login import CompletedLogin
 from app.http import session_cookie
 from app.http.client import client_info
 from app.http.transaction import settle
-from app.oidc import acr as acr_levels
 from app.web import signin
 from app.web.form_pages import reject
 from app.web.forms import ConfirmForm

@@ -14,6 +14,7 @@ import functools
 from flask import Blueprint, flash, jsonify, request, session, url_for
 from flask_login import current_user
 
+from app.core import acr as acr_levels
 from app.core import json_input
 from app.core.errors import (
     MfaChallengeInvalid,
@@ -26,7 +27,6 @@ from app.core.mfa import passkeys, recent_auth
 from app.http import session_cookie
 from app.http.client import client_info
 from app.http.transaction import settle
-from app.oidc import acr as acr_levels
 from app.web import signin
 from app.web.mfa_login import finish as finish_challenge
 from app.web.navigation import safe_next

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from flask import Response, current_app, flash, redirect, request, session, url_for
 
-from app.core import sessions
+from app.core import acr as acr_levels
+from app.core import parked_requests, sessions
 from app.core.errors import MfaRequired
 from app.core.mfa import login as mfa_login
 from app.core.mfa import trusted_devices
 from app.http import session_cookie
 from app.http.client import client_info
 from app.http.transaction import settle
-from app.oidc import acr as acr_levels
-from app.oidc import interaction
 
 # Where the pending login's mfa_token waits between the first factor and /mfa.
 PENDING_KEY = "mfa_pending"
@@ -37,10 +36,10 @@ def sign_in(user, *, amr: list[str], acr: str | None = None,
         user, client=client, amr=amr, acr=acr or acr_levels.for_login(amr))
     # A new CSRF token for the new identity; authorization requests waiting for this
     # sign-in survive it.
-    parked = session.get(interaction.BROWSER_KEY)
+    parked = session.get(parked_requests.BROWSER_KEY)
     session.clear()
     if parked:
-        session[interaction.BROWSER_KEY] = parked
+        session[parked_requests.BROWSER_KEY] = parked
     session_cookie.remember(auth_session, secret)
     device = trusted_devices.verify(user, device_token) if device_token else None
     if device is not None:

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from app.core import acr
 from app.models import WebAuthnCredential
-from app.oidc import acr
 from tests.browser.test_oidc_code_flow import RelyingParty
 from tests.mfa_pages import age_sessions
 

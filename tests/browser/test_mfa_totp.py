@@ -10,8 +10,8 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
+from app.core import acr
 from app.core.mfa import totp
-from app.oidc import acr
 from tests.browser.test_mfa_passkeys import sign_in_with_password, sign_out
 from tests.browser.test_oidc_code_flow import RelyingParty
 
