@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 
 from app.core.errors import NotFound, ValidationError
@@ -142,9 +144,6 @@ def _validate_list(values: Iterable[str], allowed: Iterable[str], field: str) ->
 
 
 def _validate_jwks(jwks: object) -> dict:
-    from joserfc.errors import JoseError
-    from joserfc.jwk import KeySet
-
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
         raise ValidationError("jwks must be a JWK Set with at least one key.", field="jwks")
     try:
