@@ -19,6 +19,7 @@ from app.core.errors import (
 from app.core.mfa import (
     amr,
     email_codes,
+    factors,
     login,
     recent_auth,
     recovery_codes,
@@ -96,8 +97,8 @@ def test_re_entering_the_password_makes_the_session_recent(mfa_user, fresh_sessi
 def test_a_second_factor_makes_the_session_recent(mfa_user, fresh_session, totp_secret, clock):
     fresh_session.auth_time = utcnow() - timedelta(hours=1)
     with pytest.raises(MfaInvalidCode):
-        recent_auth.confirm_factor(fresh_session, "totp", clock.code(totp_secret, 3))
-    recent_auth.confirm_factor(fresh_session, "totp", clock.code(totp_secret))
+        factors.confirm_factor(fresh_session, "totp", clock.code(totp_secret, 3))
+    factors.confirm_factor(fresh_session, "totp", clock.code(totp_secret))
     assert recent_auth.is_recent(fresh_session)
     assert fresh_session.amr == ["pwd", "otp", "mfa"]
 

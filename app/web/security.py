@@ -15,6 +15,7 @@ from app.core import sessions
 from app.core.errors import ReauthenticationRequired, TesseraError
 from app.core.mfa import (
     email_codes,
+    factors,
     passkeys,
     recent_auth,
     recovery_codes,
@@ -103,8 +104,8 @@ def confirm():
                     recent_auth.confirm_password(_session(), form.password.data,
                                                  client=client_info())
                 elif form.code.data:
-                    recent_auth.confirm_factor(_session(), form.method.data,
-                                               form.code.data.strip(), client=client_info())
+                    factors.confirm_factor(_session(), form.method.data,
+                                           form.code.data.strip(), client=client_info())
                 else:
                     form.form_errors.append("Enter your password or a code.")
                     return render_template("security/confirm.html", form=form,
