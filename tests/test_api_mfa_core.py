@@ -17,7 +17,7 @@ from app.core.errors import (
     NotFound,
     ReauthenticationRequired,
 )
-from app.core.mfa import factors, recovery_codes, status, totp, trusted_devices
+from app.core.mfa import enrolment, factors, recovery_codes, status, totp, trusted_devices
 from app.core.mfa.login import PendingLogin
 from app.extensions import db
 from app.models.types import utcnow
@@ -116,4 +116,4 @@ def test_admin_reset_by_id_or_address(mfa_user, totp_secret):
         status.admin_reset_account("not-a-uuid", actor=admin, client=CLIENT)
     assert status.admin_reset_account("ADA@example.com", actor=admin, client=CLIENT) \
         is mfa_user
-    assert not status.is_enabled(mfa_user)
+    assert not enrolment.is_enabled(mfa_user)

@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, redirect, request, url_for
 
 from app.core import consents
-from app.core.mfa import status as mfa_status
+from app.core.mfa import enrolment as mfa_enrolment
 from app.extensions import csrf
 from app.models import AuthSession
 from app.oidc import acr, codes, interaction
@@ -85,7 +85,7 @@ def _decide(auth_request: AuthorizationRequest, pending):
     if (acr.requires_mfa(auth_request.acr_values, auth_request.claims)
             and not acr.has_mfa(session.acr)):
         # The application insists on a second factor this session has not passed.
-        if not mfa_status.is_enabled(session.user):
+        if not mfa_enrolment.is_enabled(session.user):
             raise RedirectError("unmet_authentication_requirements",
                                 "The person has no second factor to satisfy acr_values.")
         if "none" in auth_request.prompt:

@@ -15,6 +15,7 @@ from app.core import sessions
 from app.core.errors import ReauthenticationRequired, TesseraError
 from app.core.mfa import (
     email_codes,
+    enrolment,
     factors,
     passkeys,
     recent_auth,
@@ -77,7 +78,7 @@ def _failed(error: TesseraError):
 def overview():
     user = current_user
     mfa = status.status(user)
-    preferable = [m for m in status.PREFERABLE if m in mfa.methods]
+    preferable = [m for m in enrolment.PREFERABLE if m in mfa.methods]
     preferred_form = PreferredMethodForm(method=mfa.preferred)
     preferred_form.method.choices = [SelectChoice(m, METHOD_LABELS[m]) for m in preferable]
     return render_template(
@@ -227,7 +228,7 @@ def choose_preferred():
     if not form.validate_on_submit():
         return _back("Choose a method.", "error")
     try:
-        status.set_preferred(current_user, form.method.data, client=client_info())
+        enrolment.set_preferred(current_user, form.method.data, client=client_info())
     except TesseraError as error:
         return _failed(error)
     return _back(f"{METHOD_LABELS.get(form.method.data)} will be asked for first.")
