@@ -90,9 +90,12 @@ def _retry_after_only_on_refusals(response):
 
 
 def configure_services(app: Flask) -> None:
+    from app.core import email_verification
     from app.core.services import Services
 
-    app.extensions["tessera"] = Services.from_config(app.config)
+    services = Services.from_config(app.config)
+    services.on_signup.append(email_verification.on_signup)
+    app.extensions["tessera"] = services
     if app.config["REDIS_URL"]:
         import redis
 

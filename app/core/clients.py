@@ -218,6 +218,16 @@ def get_client(client_id: object) -> OAuthClient | None:
     return db.session.get(OAuthClient, client_id)
 
 
+def application(application_id: object, *, field: str = "application_id") -> OAuthClient:
+    """The registered client an application_id names; a 400 naming the field otherwise."""
+    if application_id is None or application_id == "":
+        raise ValidationError(f"{field} is required.", field=field)
+    client = get_client(application_id)
+    if client is None:
+        raise ValidationError(f"{field} does not name a registered application.", field=field)
+    return client
+
+
 def _require(client_id: object) -> OAuthClient:
     client = get_client(client_id)
     if client is None:

@@ -1,8 +1,14 @@
-"""The long-lived service objects create_app() builds from configuration, looked up by core."""
+"""The long-lived service objects create_app() builds from configuration, looked up by core.
+
+Also the hooks create_app() wires in: a step a lower module must trigger but may not import
+(sign-up sends the verification mail, yet the mail flows import accounts) is a hook list
+here, filled by the application factory.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from flask import current_app
 
@@ -14,6 +20,9 @@ from app.core.throttle import Throttle
 class Services:
     passwords: PasswordService
     throttle: Throttle
+    # Called as hook(user, client=ClientInfo | None) after every account created with a
+    # password (accounts.create_user), in order.
+    on_signup: list[Callable[..., object]] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, config) -> Services:
