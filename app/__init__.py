@@ -90,7 +90,7 @@ def _retry_after_only_on_refusals(response):
 
 
 def configure_services(app: Flask) -> None:
-    from app.core import email_verification
+    from app.core.mail import email_verification
     from app.core.services import Services
 
     services = Services.from_config(app.config)

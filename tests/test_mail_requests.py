@@ -1,5 +1,5 @@
 """Signed-out requests for account mail do the same work for every address, and the outbox
-worker carries them out after the answer (app/core/mail_requests.py)."""
+worker carries them out after the answer (app/core/mail/mail_requests.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from app.core import mail_requests, outbox
+from app.core.mail import mail_requests, outbox
 from app.extensions import db
 from app.models import AuditEvent, MailRequest, OutboundMail
 from app.models.mail import FAILED, QUEUED, SENT

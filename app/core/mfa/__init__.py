@@ -51,7 +51,7 @@ Factors
     recovery_codes.remaining(user) -> int
     recovery_codes.consume(user, code, *, client=None) -> None
     email_codes.enable(user, *, session, client=None) / disable(...) -> None
-    email_codes.send(user, *, client=None) -> None   (through app.core.mailer, template
+    email_codes.send(user, *, client=None) -> None   (through app.core.mail.mailer, template
         email/mfa_code)
     email_codes.verify(user, code, *, client=None) -> None
     email_codes.is_enabled(user) -> bool

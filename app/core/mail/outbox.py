@@ -34,7 +34,7 @@ from app.models.types import utcnow
 log = logging.getLogger(__name__)
 
 # Mail requests first: carrying one out queues the mail that the mailer then delivers.
-CHANNELS = ("app.core.mail_requests", "app.core.mailer", "app.core.sms")
+CHANNELS = ("app.core.mail.mail_requests", "app.core.mail.mailer", "app.core.mail.sms")
 BACKOFF_BASE = 30  # seconds before the first retry; each further retry waits 4 times longer
 BACKOFF_CAP = 6 * 3600
 LEASE = timedelta(minutes=5)  # how long a claimed row is left alone by other workers

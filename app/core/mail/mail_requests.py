@@ -3,7 +3,7 @@
 Forgot-password, "email me a sign-in link" and a signed-out "resend verification" must
 answer the same, in status, body and time, whether or not the address has an account. So
 the request only records what was asked: one row, the same for every address, added to the
-request's transaction. The outbox worker (app/core/outbox.py) picks it up after the commit
+request's transaction. The outbox worker (app/core/mail/outbox.py) picks it up after the commit
 and calls the flow's handler, which finds the account, applies the per-address throttle,
 issues the token, queues the message (or decides to send nothing) and writes the audit
 event, all in one transaction of its own.
@@ -21,8 +21,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from app.core import outbox
 from app.core.context import ClientInfo
+from app.core.mail import outbox
 from app.extensions import db
 from app.models import MailRequest
 from app.models.mail import QUEUED, SENT
@@ -35,9 +35,9 @@ MAX_ATTEMPTS = 5
 # kind -> "module:function"; each handler is called as handler(address, client=..., **options).
 # Named rather than imported: the flows import this module to defer their requests.
 HANDLERS = {
-    "password_reset": "app.core.password_reset:send_link",
-    "verify_email": "app.core.email_verification:resend_for_address",
-    "magic_link": "app.core.magic_link:send_link",
+    "password_reset": "app.core.mail.password_reset:send_link",
+    "verify_email": "app.core.mail.email_verification:resend_for_address",
+    "magic_link": "app.core.mail.magic_link:send_link",
 }
 
 
