@@ -90,11 +90,11 @@ def _retry_after_only_on_refusals(response):
 
 
 def configure_services(app: Flask) -> None:
-    from app.core.mail import email_verification
+    from app.core import wiring
     from app.core.services import Services
 
     services = Services.from_config(app.config)
-    services.on_signup.append(email_verification.on_signup)
+    wiring.connect(services)
     app.extensions["tessera"] = services
     if app.config["REDIS_URL"]:
         import redis

@@ -1,14 +1,15 @@
 """The long-lived service objects create_app() builds from configuration, looked up by core.
 
-Also the hooks create_app() wires in: a step a lower module must trigger but may not import
-(sign-up sends the verification mail, yet the mail flows import accounts) is a hook list
-here, filled by the application factory.
+Also the hooks by which a lower core module calls a higher one it may not import (sign-up
+sends the verification mail, yet the mail flows import accounts); app.core.wiring fills
+them in for each app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app
 
@@ -23,6 +24,11 @@ class Services:
     # Called as hook(user, client=ClientInfo | None) after every account created with a
     # password (accounts.create_user), in order.
     on_signup: list[Callable[..., object]] = field(default_factory=list)
+    # The outbox's channels in delivery order: modules (or objects) with active(),
+    # deliver_due() and next_due_in().
+    outbox_channels: list[Any] = field(default_factory=list)
+    # Signed-out mail request kind -> handler(address, client=ClientInfo, **options).
+    mail_request_handlers: dict[str, Callable[..., None]] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, config) -> Services:
