@@ -114,6 +114,8 @@ def create_user(*, email: object, password: object, username: object = None,
     audit.record(audit.SIGNUP, user_id=user.id, client=client)
     for role in roles:
         rbac.assign_role(user, role, client=client)
+    # The verification mail, through a hook (app.core.wiring): the mail flows import this
+    # module, so it cannot import them.
     for hook in services().on_signup:
         hook(user, client=client)
     return user
