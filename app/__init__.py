@@ -77,9 +77,12 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_services(app: Flask) -> None:
+    from app.core import wiring
     from app.core.services import Services
 
-    app.extensions["tessera"] = Services.from_config(app.config)
+    services = Services.from_config(app.config)
+    wiring.connect(services)
+    app.extensions["tessera"] = services
     if app.config["REDIS_URL"]:
         import redis
 

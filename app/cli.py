@@ -284,7 +284,7 @@ def mail() -> None:
 def mail_deliver() -> None:
     """Carry out recorded mail requests, then deliver every due message once over SMTP
     (for cron; the server also does both itself)."""
-    from app.core import mail_requests, mailer
+    from app.core.mail import mail_requests, mailer
 
     with _app_context() as app:
         requests = mail_requests.deliver_due()

@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app
-from app.core import outbox
+from app.core.mail import outbox
 from app.extensions import db
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40

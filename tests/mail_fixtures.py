@@ -56,12 +56,12 @@ class SMTPServer:
 
 
 def settle_mail_requests(app, timeout: float = 10) -> None:
-    """Carry out every recorded mail request (app/core/mail_requests.py) before a test reads
+    """Carry out every recorded mail request (app/core/mail/mail_requests.py) before a test reads
     the outbox or the audit log: the worker woken by the commit may be at it already, so do
     it here too, and wait until none is left queued."""
     from sqlalchemy import func, select
 
-    from app.core import mail_requests
+    from app.core.mail import mail_requests
     from app.extensions import db
     from app.models import MailRequest
     from app.models.mail import QUEUED
@@ -93,7 +93,7 @@ def smtp_server():
 @pytest.fixture
 def smtp_app_factory(app_factory):
     """Apps that deliver to an SMTP server on the given port; their mail workers stop after."""
-    from app.core import mailer
+    from app.core.mail import outbox
 
     made = []
 
@@ -106,7 +106,7 @@ def smtp_app_factory(app_factory):
 
     yield make
     for app in made:
-        mailer.stop_worker(app)
+        outbox.stop_worker(app)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from app.core.errors import (
     NotFound,
     ReauthenticationRequired,
 )
-from app.core.mfa import factors, recovery_codes, status, totp, trusted_devices
+from app.core.mfa import enrolment, factors, recovery_codes, totp, trusted_devices
 from app.core.mfa.login import PendingLogin
 from app.extensions import db
 from app.models.types import utcnow
@@ -108,12 +108,12 @@ def test_admin_reset_by_id_or_address(mfa_user, totp_secret):
     stranger = another_user("eve@example.com")
     for target in ("nobody@example.com", str(mfa_user.id)):
         with pytest.raises(Forbidden):
-            status.admin_reset_account(target, actor=stranger, client=CLIENT)
+            admin.reset_mfa(target, actor=stranger, client=CLIENT)
     rbac.assign_role(admin, "admin")
     with pytest.raises(NotFound):
-        status.admin_reset_account("nobody@example.com", actor=admin, client=CLIENT)
+        admin.reset_mfa("nobody@example.com", actor=admin, client=CLIENT)
     with pytest.raises(NotFound):
-        status.admin_reset_account("not-a-uuid", actor=admin, client=CLIENT)
-    assert status.admin_reset_account("ADA@example.com", actor=admin, client=CLIENT) \
+        admin.reset_mfa("not-a-uuid", actor=admin, client=CLIENT)
+    assert admin.reset_mfa("ADA@example.com", actor=admin, client=CLIENT) \
         is mfa_user
-    assert not status.is_enabled(mfa_user)
+    assert not enrolment.is_enabled(mfa_user)

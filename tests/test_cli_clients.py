@@ -47,7 +47,7 @@ def test_clients_create_prints_id_and_secret_as_json(tessera, app):
     assert "secret_digest" not in printed
     with app.app_context():
         client = clients.get_client(printed["client_id"])
-        assert client.check_client_secret(printed["client_secret"])
+        assert clients.verify_secret(client, printed["client_secret"])
 
 
 def test_clients_create_without_json_prints_a_readable_summary(tessera):
@@ -100,7 +100,7 @@ def test_list_show_rotate_and_delete(tessera, app):
     assert rotated.exit_code == 0, rotated.output
     secret = json.loads(rotated.stdout)["client_secret"]
     with app.app_context():
-        assert clients.get_client(client_id).check_client_secret(secret)
+        assert clients.verify_secret(clients.get_client(client_id), secret)
 
     assert tessera("clients", "delete", client_id).exit_code == 0
     assert tessera("clients", "list", "--json").stdout.strip() == "[]"

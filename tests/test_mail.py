@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.core import mailer
 from app.core.errors import ValidationError
+from app.core.mail import mailer, outbox
 from app.extensions import db
 from app.models import OutboundMail
 from app.models.types import utcnow
@@ -94,7 +94,7 @@ def test_a_dead_smtp_server_does_not_fail_the_request_and_the_message_is_retried
 
 def test_a_message_is_marked_failed_after_the_last_attempt(smtp_app_factory):
     app = smtp_app_factory(free_port(), MAIL_MAX_ATTEMPTS=2)
-    mailer.stop_worker(app)  # drive the attempts by hand
+    outbox.stop_worker(app)  # drive the attempts by hand
     with app.app_context():
         mailer.queue("ada@example.com", "magic_link", email="ada@example.com", url="x",
                      minutes=15)
@@ -132,7 +132,7 @@ def test_two_workers_never_send_one_message_twice(mail_app, smtp_server):
 
 
 def test_backoff_grows_from_thirty_seconds():
-    steps = [mailer.backoff(n).total_seconds() for n in (1, 2, 3, 4)]
+    steps = [outbox.backoff(n).total_seconds() for n in (1, 2, 3, 4)]
     assert steps == [30, 120, 480, 1920]
 
 
@@ -159,7 +159,7 @@ def test_the_outbox_page_does_not_exist_in_production(app_factory):
 def test_tls_settings_fail_cleanly_against_a_plain_server(smtp_server, smtp_app_factory,
                                                           security):
     app = smtp_app_factory(smtp_server.port, SMTP_SECURITY=security)
-    mailer.stop_worker(app)
+    outbox.stop_worker(app)
     with app.app_context():
         mailer.queue("ada@example.com", "magic_link", email="ada@example.com", url="x",
                      minutes=15)

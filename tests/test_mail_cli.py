@@ -8,7 +8,7 @@ import sys
 
 from sqlalchemy import select
 
-from app.core import mailer
+from app.core.mail import mailer
 from app.extensions import db
 from app.models import OutboundMail
 from tests.conftest import TEST_SECRET_KEY

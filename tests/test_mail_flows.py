@@ -9,7 +9,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import select
 
-from app.core import accounts, email_verification, magic_link, password_reset
+from app.core import accounts
 from app.core.context import ClientInfo
 from app.core.errors import (
     AlreadyVerified,
@@ -18,6 +18,7 @@ from app.core.errors import (
     ValidationError,
     WeakPassword,
 )
+from app.core.mail import email_verification, magic_link, password_reset
 from app.extensions import db
 from app.models import AuditEvent, AuthSession, OneTimeToken, OutboundMail, RefreshToken, User
 from app.models.types import utcnow

@@ -1,5 +1,5 @@
 """Signed-out requests for account mail do the same work for every address, and the outbox
-worker carries them out after the answer (app/core/mail_requests.py)."""
+worker carries them out after the answer (app/core/mail/mail_requests.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 import pytest
 from sqlalchemy import event, select
 
-from app.core import mail_requests, outbox
+from app.core.mail import mail_requests, outbox
 from app.extensions import db
 from app.models import AuditEvent, MailRequest, OutboundMail
 from app.models.mail import FAILED, QUEUED, SENT
@@ -113,11 +113,14 @@ def test_an_unknown_address_is_audited_and_sent_nothing(app, client, query):
     assert audit.details == {"sent": False, "reason": "no_account"}
 
 
+def services_of(app):
+    return app.extensions["tessera"]
+
+
 def failing_handler(address, **options):
     raise ConnectionError("the database went away")
 
 
-FAILING = f"{__name__}:failing_handler"
 
 
 def test_a_failing_request_is_retried_with_backoff_and_never_lost(app, client, make_user,
@@ -125,8 +128,9 @@ def test_a_failing_request_is_retried_with_backoff_and_never_lost(app, client, m
     make_user(email=KNOWN)
     outbox.stop_worker(app)
     client.post("/v1/auth/forgot-password", json={"email": KNOWN})
-    real = mail_requests.HANDLERS["password_reset"]
-    monkeypatch.setitem(mail_requests.HANDLERS, "password_reset", FAILING)
+    handlers = services_of(app).mail_request_handlers
+    real = handlers["password_reset"]
+    monkeypatch.setitem(handlers, "password_reset", failing_handler)
     with app.app_context():
         assert mail_requests.deliver_due() == {"done": 0, "failed": 1}
     row = query(lambda s: s.scalars(select(MailRequest)).one())
@@ -137,7 +141,7 @@ def test_a_failing_request_is_retried_with_backoff_and_never_lost(app, client, m
         assert mail_requests.deliver_due() == {"done": 0, "failed": 0}
 
     # Once the backoff has passed, a working handler sends it.
-    monkeypatch.setitem(mail_requests.HANDLERS, "password_reset", real)
+    monkeypatch.setitem(handlers, "password_reset", real)
     with app.app_context():
         assert mail_requests.deliver_due(now=row.next_attempt_at) == {"done": 1, "failed": 0}
     assert [mail.to for mail in reset_mails(query)] == [KNOWN]
@@ -146,7 +150,8 @@ def test_a_failing_request_is_retried_with_backoff_and_never_lost(app, client, m
 def test_a_request_that_keeps_failing_is_marked_failed(app, client, query, monkeypatch):
     outbox.stop_worker(app)
     client.post("/v1/auth/forgot-password", json={"email": KNOWN})
-    monkeypatch.setitem(mail_requests.HANDLERS, "password_reset", FAILING)
+    monkeypatch.setitem(services_of(app).mail_request_handlers, "password_reset",
+                        failing_handler)
     with app.app_context():
         for _ in range(mail_requests.MAX_ATTEMPTS):
             due = db.session.scalar(select(MailRequest.next_attempt_at))

@@ -19,6 +19,8 @@ from app.core.errors import (
 from app.core.mfa import (
     amr,
     email_codes,
+    enrolment,
+    factors,
     login,
     recent_auth,
     recovery_codes,
@@ -35,7 +37,7 @@ from tests.mfa_fixtures import CLIENT, another_user
 
 def test_status_of_a_user_without_mfa(mfa_user):
     assert status.status(mfa_user) == status.MfaStatus(enabled=False)
-    assert not status.is_enabled(mfa_user)
+    assert not enrolment.is_enabled(mfa_user)
 
 
 def test_status_lists_every_factor(mfa_user, fresh_session, totp_secret):
@@ -49,20 +51,20 @@ def test_status_lists_every_factor(mfa_user, fresh_session, totp_secret):
 
 def test_recovery_codes_alone_are_not_a_second_factor(mfa_user, fresh_session):
     recovery_codes.generate(mfa_user, session=fresh_session)
-    assert status.enabled_methods(mfa_user) == []
+    assert enrolment.enabled_methods(mfa_user) == []
 
 
 def test_the_preferred_method_is_kept_while_enabled(mfa_user, fresh_session, totp_secret,
                                                      clock):
     email_codes.enable(mfa_user, session=fresh_session)
-    status.set_preferred(mfa_user, "email", client=CLIENT)
-    assert status.preferred_method(mfa_user) == "email"
+    enrolment.set_preferred(mfa_user, "email", client=CLIENT)
+    assert enrolment.preferred_method(mfa_user) == "email"
     with pytest.raises(ValidationError):
-        status.set_preferred(mfa_user, "recovery_code")
+        enrolment.set_preferred(mfa_user, "recovery_code")
     email_codes.disable(mfa_user, session=fresh_session)
     with pytest.raises(MfaNotEnabled):
-        status.set_preferred(mfa_user, "email")
-    assert status.preferred_method(mfa_user) == "totp"  # the stored choice is gone
+        enrolment.set_preferred(mfa_user, "email")
+    assert enrolment.preferred_method(mfa_user) == "totp"  # the stored choice is gone
 
 
 def test_a_session_is_recent_for_the_configured_window(app, mfa_user, fresh_session):
@@ -96,8 +98,8 @@ def test_re_entering_the_password_makes_the_session_recent(mfa_user, fresh_sessi
 def test_a_second_factor_makes_the_session_recent(mfa_user, fresh_session, totp_secret, clock):
     fresh_session.auth_time = utcnow() - timedelta(hours=1)
     with pytest.raises(MfaInvalidCode):
-        recent_auth.confirm_factor(fresh_session, "totp", clock.code(totp_secret, 3))
-    recent_auth.confirm_factor(fresh_session, "totp", clock.code(totp_secret))
+        factors.confirm_factor(fresh_session, "totp", clock.code(totp_secret, 3))
+    factors.confirm_factor(fresh_session, "totp", clock.code(totp_secret))
     assert recent_auth.is_recent(fresh_session)
     assert fresh_session.amr == ["pwd", "otp", "mfa"]
 

@@ -9,7 +9,7 @@ import json
 import pytest
 from sqlalchemy import update
 
-from app.core import consents, sessions, tokens
+from app.core import connected_clients, sessions, tokens
 from app.core.context import ClientInfo
 from app.extensions import db
 from app.models import AuthSession, User
@@ -197,7 +197,7 @@ def test_a_token_whose_consent_was_revoked_is_refused_at_once(app, client, grant
     token, _ = access_token(app, grant)
     assert client.get(USERINFO, headers=bearer(token)).status_code == 200
     with app.app_context():
-        consents.revoke(grant.user_id, grant.client_id, client=ClientInfo())
+        connected_clients.disconnect(grant.user_id, grant.client_id, client=ClientInfo())
         db.session.commit()
     response = assert_bearer_error(client.get(USERINFO, headers=bearer(token)), 401,
                                    "invalid_token")

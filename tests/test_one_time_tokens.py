@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from app.core import accounts
-from app.core import one_time_tokens as ott
 from app.core.context import ClientInfo
 from app.core.errors import (
     CodeAttemptsExceeded,
@@ -17,6 +16,7 @@ from app.core.errors import (
     OneTimeTokenInvalid,
     WrongCode,
 )
+from app.core.mail import one_time_tokens as ott
 from app.extensions import db
 from app.models import AuditEvent, OneTimeToken
 from app.models.types import utcnow

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from sqlalchemy import select, update
 
-from app.core import outbox, sms
+from app.core.mail import outbox, sms
 from app.extensions import db
 from app.models import AuditEvent, OneTimeToken, OutboundSms, User
 from app.models.mail import QUEUED, SENT

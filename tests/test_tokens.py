@@ -21,7 +21,7 @@ from joserfc.jwk import generate_key, import_key
 from joserfc.jws import JWSRegistry
 from sqlalchemy import select, update
 
-from app.core import clients, consents, keys, sessions, tokens
+from app.core import clients, connected_clients, consents, keys, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import (
     InvalidGrant,
@@ -342,7 +342,8 @@ def test_a_users_token_dies_with_the_consent_it_was_issued_under(app, grant):
     with app.app_context():
         token, _ = issue(grant)
         assert tokens.verify_access_token(token)
-        consents.revoke(grant["user_id"], grant["client_id"], client=ClientInfo())
+        connected_clients.disconnect(grant["user_id"], grant["client_id"],
+                                     client=ClientInfo())
         db.session.commit()
         with pytest.raises(InvalidToken, match="consent"):
             tokens.verify_access_token(token)

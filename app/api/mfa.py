@@ -39,8 +39,8 @@ def reauthenticate(caller: api_logins.Principal, *, client: ClientInfo,
     if password:
         recent_auth.confirm_password(caller.session, password, client=client)
     elif code:
-        recent_auth.confirm_factor(caller.session, code_method(caller.user, code, method),
-                                   code, client=client)
+        factors.confirm_factor(caller.session, code_method(caller.user, code, method),
+                               code, client=client)
 
 
 def end_others_if(asked: bool | None, caller: api_logins.Principal, *,

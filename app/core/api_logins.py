@@ -30,8 +30,8 @@ from app.core.errors import (
     ValidationError,
 )
 from app.core.mfa import challenges as mfa_challenges
+from app.core.mfa import enrolment as mfa_enrolment
 from app.core.mfa import login as mfa_login
-from app.core.mfa import status as mfa_status
 from app.core.mfa import trusted_devices
 from app.core.mfa.login import PendingLogin
 from app.core.services import setting
@@ -146,7 +146,7 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
     mailbox_proven: the first factor was a link mailed to the account (a sign-in link); see
     app.core.mfa.login.begin (no email code then)."""
     if not mfa_methods:
-        if mfa_status.is_enabled(user):
+        if mfa_enrolment.is_enabled(user):
             audit.record(audit.LOGIN_FAILED, user_id=user.id, client=client,
                          reason="mfa_required", dialect=dialect)
             raise MfaRequired("This account uses a second factor, which this API cannot "

@@ -1,9 +1,9 @@
 """Applications and the small JSON values they keep per user (cosmicsync's custom user data).
 
-An application is a registered OAuth client, named by its client_id. A value is any JSON
-but null, at most VALUE_MAX_BYTES once serialized and nested at most VALUE_MAX_DEPTH deep,
-kept under a short key per user and application; a user holds at most KEYS_MAX keys per
-application, so one account cannot grow the table without bound.
+An application is a registered OAuth client, named by its client_id (clients.application).
+A value is any JSON but null, at most VALUE_MAX_BYTES once serialized and nested at most
+VALUE_MAX_DEPTH deep, kept under a short key per user and application; a user holds at most
+KEYS_MAX keys per application, so one account cannot grow the table without bound.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from app.core import accounts, audit, clients
 from app.core.context import ClientInfo
 from app.core.errors import NotFound, ValidationError
 from app.extensions import db
-from app.models import OAuthClient, User, UserAppData
+from app.models import User, UserAppData
 from app.models.types import utcnow
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -29,21 +29,11 @@ KEYS_MAX = 100
 APP_SIGNUP = "signup.application"
 
 
-def application(application_id: object, *, field: str = "application_id") -> OAuthClient:
-    """The registered client an application_id names; a 400 naming the field otherwise."""
-    if application_id is None or application_id == "":
-        raise ValidationError(f"{field} is required.", field=field)
-    client = clients.get_client(application_id)
-    if client is None:
-        raise ValidationError(f"{field} does not name a registered application.", field=field)
-    return client
-
-
 def register_user(*, application_id: object, email: object, password: object,
                   username: object = None, client: ClientInfo | None = None) -> User:
     """Create an account for an application: the application must exist; the signup's
     audit event records which one it was."""
-    app = application(application_id)
+    app = clients.application(application_id)
     user = accounts.create_user(email=email, password=password, username=username,
                                 client=client)
     audit.record(APP_SIGNUP, user_id=user.id, client=client, application_id=app.client_id)
@@ -96,7 +86,7 @@ def _row(user_id: uuid.UUID, application_id: str, key: str) -> UserAppData | Non
 
 def set_value(user: User, application_id: object, key: object, value: object) -> UserAppData:
     """Store (or replace) one value of the user's data for an application."""
-    app = application(application_id)
+    app = clients.application(application_id)
     key = _key(key)
     _check_value(value)
     row = _row(user.id, app.client_id, key)
@@ -126,7 +116,7 @@ def set_value(user: User, application_id: object, key: object, value: object) ->
 
 def get_value(user: User, application_id: object, key: object) -> object:
     """The stored value; NotFound (naming key) when there is none."""
-    app = application(application_id)
+    app = clients.application(application_id)
     row = _row(user.id, app.client_id, _key(key))
     if row is None:
         raise NotFound("No data is stored under this key.", field="key")

@@ -14,6 +14,8 @@ import secrets
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 
 from app.core.errors import NotFound, ValidationError
@@ -142,9 +144,6 @@ def _validate_list(values: Iterable[str], allowed: Iterable[str], field: str) ->
 
 
 def _validate_jwks(jwks: object) -> dict:
-    from joserfc.errors import JoseError
-    from joserfc.jwk import KeySet
-
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
         raise ValidationError("jwks must be a JWK Set with at least one key.", field="jwks")
     try:
@@ -217,6 +216,16 @@ def get_client(client_id: object) -> OAuthClient | None:
     if not isinstance(client_id, str) or not client_id or len(client_id) > 64:
         return None
     return db.session.get(OAuthClient, client_id)
+
+
+def application(application_id: object, *, field: str = "application_id") -> OAuthClient:
+    """The registered client an application_id names; a 400 naming the field otherwise."""
+    if application_id is None or application_id == "":
+        raise ValidationError(f"{field} is required.", field=field)
+    client = get_client(application_id)
+    if client is None:
+        raise ValidationError(f"{field} does not name a registered application.", field=field)
+    return client
 
 
 def _require(client_id: object) -> OAuthClient:

@@ -1,4 +1,9 @@
-"""Remembered consent: what each person allowed each client, and taking it back."""
+"""Remembered consent: what each person allowed each client, and whether a token still
+stands on it.
+
+Taking a consent back also ends the client's tokens, so it lives a layer up, in
+connected_clients (tokens reads this module to refuse a token of a withdrawn consent).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,13 @@ import uuid
 
 from sqlalchemy import select
 
-from app.core import audit, tokens
+from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import NotFound
 from app.extensions import db
-from app.models import Consent, OAuthClient
+from app.models import Consent
 from app.models.types import utcnow
 
 CONSENT_GRANTED = "consent.granted"
-CONSENT_REVOKED = "consent.revoked"
 
 
 def find(user_id: uuid.UUID, client_id: str) -> Consent | None:
@@ -58,22 +61,3 @@ def allows_token(user_id: uuid.UUID, client_id: str, issued_at: int | float) -> 
     # JWT iat has one-second resolution; a token minted in the same second as the grant
     # belongs to it.
     return issued_at >= int(consent.granted_at.timestamp())
-
-
-def connected_apps(user_id: uuid.UUID) -> list[tuple[Consent, OAuthClient]]:
-    rows = db.session.execute(
-        select(Consent, OAuthClient).join(OAuthClient, OAuthClient.client_id == Consent.client_id)
-        .where(Consent.user_id == user_id, Consent.revoked_at.is_(None))
-        .order_by(Consent.updated_at.desc())
-    ).all()
-    return [(consent, client) for consent, client in rows]
-
-
-def revoke(user_id: uuid.UUID, client_id: str, *, client: ClientInfo) -> None:
-    """Take back a consent: the client's refresh and access tokens for this person die now."""
-    consent = find(user_id, client_id)
-    if consent is None or consent.revoked_at is not None:
-        raise NotFound("This app is not connected.", field="client_id")
-    consent.revoked_at = utcnow()
-    tokens.revoke_for_user(user_id, "consent_revoked", client_id=client_id)
-    audit.record(CONSENT_REVOKED, user_id=user_id, client=client, client_id=client_id)

@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import or_, select
 
-from app.core import audit
+from app.core import audit, clients
 from app.core.context import ClientInfo
 from app.core.errors import Forbidden, NotFound, ValidationError
 from app.extensions import db
@@ -121,15 +121,13 @@ def assign_role_as_admin(actor: User, user_id: object, role_name: object, *,
     Checked in this order: the actor is an admin (403), the user exists (404), the
     application is a registered client (400), the role exists (400).
     """
-    from app.core import app_data  # app_data imports accounts, which imports this module
-
     if actor is None or not is_admin(actor):
         raise Forbidden("Only an administrator may assign roles.")
     user = _user(user_id)
     if user is None:
         raise NotFound("User not found.", field="user_id")
     if application_id is not None:
-        application_id = app_data.application(application_id).client_id
+        application_id = clients.application(application_id).client_id
     return assign_role(user, role_name, application_id=application_id, actor=actor,
                        client=client)
 
@@ -138,11 +136,9 @@ def check_permission(user: User, action: object, resource: object, *,
                      application_id: object = None) -> bool:
     """is_permitted for a question from outside: action and resource required, and an
     application, when named, must be a registered client."""
-    from app.core import app_data
-
     for name, value in (("action", action), ("resource", resource)):
         if not isinstance(value, str) or not value.strip():
             raise ValidationError(f"{name} is required.", field=name)
     if application_id is not None:
-        application_id = app_data.application(application_id).client_id
+        application_id = clients.application(application_id).client_id
     return is_permitted(user, action, resource, application_id)

@@ -16,8 +16,7 @@ from sqlalchemy import select, update
 from app.core import audit
 from app.core.context import ClientInfo
 from app.core.errors import NotFound
-from app.core.mfa import challenges
-from app.core.services import setting
+from app.core.services import services, setting
 from app.extensions import db
 from app.models import AuthSession, User
 from app.models.types import utcnow
@@ -136,7 +135,8 @@ def end_all_sessions(user: User, *, reason: str, client: ClientInfo,
         query.values(ended_at=utcnow(), end_reason=reason).execution_options(
             synchronize_session="fetch")
     )
-    challenges.retire_all(user)
+    for hook in services().on_all_sessions_ended:
+        hook(user)
     if result.rowcount:
         audit.record(audit.SESSION_ENDED, user_id=user.id, session_id=except_session_id,
                      client=client, reason=reason, count=result.rowcount, scope="others"

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit, session_bound, signed_jwt
+from app.core import audit, consents, session_bound, signed_jwt
 from app.core.errors import (
     InvalidGrant,
     InvalidScope,
@@ -134,9 +134,6 @@ def _check_session(session_id: object) -> None:
 
 def _check_consent(claims: dict) -> None:
     """A user's token for a client lives only as long as the consent it was issued under."""
-    # Imported here: consents imports this module (it revokes refresh tokens).
-    from app.core import consents
-
     iat = claims.get("iat")
     try:
         user_id = uuid.UUID(claims["sub"])

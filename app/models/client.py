@@ -88,11 +88,9 @@ class OAuthClient(db.Model, ClientMixin):
                    for registered in self.post_logout_redirect_uris)
 
     def check_client_secret(self, client_secret: str | None) -> bool:
-        # The rule lives in core (it needs the app's derived key); imported here, not at the
-        # top, because core imports the models.
-        from app.core.clients import verify_secret
-
-        return verify_secret(self, client_secret)
+        """Never answered here: the secret digest is keyed by the app's secret, a core rule.
+        The authorization server checks secrets through core (app/oidc/client_secret.py)."""
+        raise NotImplementedError("client secrets are checked by app.core.clients")
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         """Every endpoint (token, introspection, revocation) accepts only the client's own

@@ -21,7 +21,7 @@ FAILED = "failed"
 
 
 class DeliveryState:
-    """The columns app/core/outbox.py works with, shared by every kind of outbound message."""
+    """The columns app/core/mail/outbox.py works with, shared by every kind of outbound message."""
 
     status: Mapped[str] = mapped_column(String(10), default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

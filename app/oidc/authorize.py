@@ -13,7 +13,7 @@ from flask import Blueprint, redirect, request, url_for
 from flask import session as browser_state
 
 from app.core import acr, authorization_codes, consents, parked_requests
-from app.core.mfa import status as mfa_status
+from app.core.mfa import enrolment as mfa_enrolment
 from app.extensions import csrf
 from app.http import session_cookie
 from app.http.errors import error_response
@@ -90,7 +90,7 @@ def _decide(auth_request: AuthorizationRequest, pending):
     if (acr.requires_mfa(auth_request.acr_values, auth_request.claims)
             and not acr.has_mfa(session.acr)):
         # The application insists on a second factor this session has not passed.
-        if not mfa_status.is_enabled(session.user):
+        if not mfa_enrolment.is_enabled(session.user):
             raise RedirectError("unmet_authentication_requirements",
                                 "The person has no second factor to satisfy acr_values.")
         if "none" in auth_request.prompt:

@@ -11,7 +11,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, current_app
 
 from app.core import clients
-from app.oidc import token_response
+from app.oidc import client_secret, token_response
 from app.oidc.client_assertion import ClientAssertion
 from app.oidc.endpoints_introspection import IntrospectionEndpoint
 from app.oidc.endpoints_revocation import RevocationEndpoint
@@ -37,6 +37,8 @@ def build(app: Flask) -> TesseraAuthorizationServer:
     server = TesseraAuthorizationServer()
     server.init_app(app)
     server.register_token_generator("default", _client_credentials_token)
+    server.register_client_auth_method("client_secret_basic", client_secret.authenticate_basic)
+    server.register_client_auth_method("client_secret_post", client_secret.authenticate_post)
     for method in ("private_key_jwt", "client_secret_jwt"):
         server.register_client_auth_method(method, ClientAssertion(method))
     server.register_grant(AuthorizationCodeGrant, [CodeChallenge(required=True)])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from app.core import accounts, consents, sessions
+from app.core import accounts, connected_clients, sessions
 from app.core.errors import TesseraError
 from app.core.mfa import trusted_devices
 from app.http import session_cookie
@@ -113,7 +113,8 @@ def end_other_sessions():
 @bp.get("/apps")
 @login_required
 def connected_apps():
-    return render_template("account/apps.html", apps=consents.connected_apps(current_user.id),
+    return render_template("account/apps.html",
+                           apps=connected_clients.for_user(current_user.id),
                            revoke_form=RevokeAppForm(), describe=describe_scope)
 
 
@@ -123,7 +124,8 @@ def revoke_app():
     form = RevokeAppForm()
     if form.validate_on_submit():
         try:
-            consents.revoke(current_user.id, form.client_id.data, client=client_info())
+            connected_clients.disconnect(current_user.id, form.client_id.data,
+                                         client=client_info())
         except TesseraError as error:
             settle(error)
             flash(error.message, "error")

@@ -16,9 +16,9 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from app.core import email_verification, magic_link, mailer, password_reset, sms
-from app.core import one_time_tokens as ott
 from app.core.errors import OneTimeTokenInvalid, RegistrationNotAllowed, TesseraError
+from app.core.mail import email_verification, magic_link, mailer, password_reset, sms
+from app.core.mail import one_time_tokens as ott
 from app.http.client import client_info
 from app.http.transaction import settle
 from app.web import signin

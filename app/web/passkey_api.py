@@ -22,8 +22,8 @@ from app.core.errors import (
     TesseraError,
     ValidationError,
 )
+from app.core.mfa import factors, passkeys
 from app.core.mfa import login as mfa_login
-from app.core.mfa import passkeys, recent_auth
 from app.http import session_cookie
 from app.http.client import client_info
 from app.http.transaction import settle
@@ -125,8 +125,8 @@ def reauth_begin():
 def reauth_finish():
     try:
         body = _body()
-        recent_auth.confirm_factor(session_cookie.current_session(), "webauthn",
-                                   body.get("credential"), client=client_info())
+        factors.confirm_factor(session_cookie.current_session(), "webauthn",
+                               body.get("credential"), client=client_info())
     except TesseraError as error:
         return _error(error)
     next_url = safe_next(body.get("next") if isinstance(body.get("next"), str) else None)

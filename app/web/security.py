@@ -15,6 +15,8 @@ from app.core import sessions
 from app.core.errors import ReauthenticationRequired, TesseraError
 from app.core.mfa import (
     email_codes,
+    enrolment,
+    factors,
     passkeys,
     recent_auth,
     recovery_codes,
@@ -77,7 +79,7 @@ def _failed(error: TesseraError):
 def overview():
     user = current_user
     mfa = status.status(user)
-    preferable = [m for m in status.PREFERABLE if m in mfa.methods]
+    preferable = [m for m in enrolment.PREFERABLE if m in mfa.methods]
     preferred_form = PreferredMethodForm(method=mfa.preferred)
     preferred_form.method.choices = [SelectChoice(m, METHOD_LABELS[m]) for m in preferable]
     return render_template(
@@ -104,8 +106,8 @@ def confirm():
                     recent_auth.confirm_password(_session(), form.password.data,
                                                  client=client_info())
                 elif form.code.data:
-                    recent_auth.confirm_factor(_session(), form.method.data,
-                                               form.code.data.strip(), client=client_info())
+                    factors.confirm_factor(_session(), form.method.data,
+                                           form.code.data.strip(), client=client_info())
                 else:
                     form.form_errors.append("Enter your password or a code.")
                     return render_template("security/confirm.html", form=form,
@@ -227,7 +229,7 @@ def choose_preferred():
     if not form.validate_on_submit():
         return _back("Choose a method.", "error")
     try:
-        status.set_preferred(current_user, form.method.data, client=client_info())
+        enrolment.set_preferred(current_user, form.method.data, client=client_info())
     except TesseraError as error:
         return _failed(error)
     return _back(f"{METHOD_LABELS.get(form.method.data)} will be asked for first.")

@@ -29,8 +29,9 @@ from pydantic_core import PydanticCustomError
 
 from app.api.common import Body, Reply, bearer_token, client_info, email_in_body, read_json
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
-from app.core import accounts, api_logins, password_reset, rbac
+from app.core import accounts, api_logins, rbac
 from app.core.errors import TesseraError
+from app.core.mail import password_reset
 
 COOKIE = "jwt"
 SELF_SERVICE_ROLES = ("sub-admin",)

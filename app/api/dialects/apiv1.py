@@ -21,16 +21,9 @@ from app.api.common import (
     read_json,
 )
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
-from app.core import (
-    accounts,
-    api_logins,
-    audit,
-    email_verification,
-    password_reset,
-    phone_verification,
-    sessions,
-)
+from app.core import accounts, api_logins, audit, sessions
 from app.core.errors import ValidationError
+from app.core.mail import email_verification, password_reset, phone_verification
 
 # core's field name -> this document's
 FIELD_NAMES = {

@@ -27,7 +27,7 @@ from typing import Literal
 from app.api import mfa as api_mfa
 from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
 from app.api.dialects.apiv1 import FIELD_NAMES, dialect, ok, sign_in_out
-from app.core import api_logins
+from app.core import admin, api_logins
 from app.core.errors import Unauthenticated, ValidationError
 from app.core.mfa import factors, recovery_codes, totp, trusted_devices
 from app.core.mfa import status as mfa_status
@@ -211,6 +211,6 @@ def reset_user_mfa():
     target = body.userId if body.userId is not None else body.email
     if target is None:
         raise ValidationError("Name the account by userId or email.", field="userId")
-    user = mfa_status.admin_reset_account(target, actor=caller.user, client=client_info(),
+    user = admin.reset_mfa(target, actor=caller.user, client=client_info(),
                                           reason=body.reason)
     return ok("MFA reset.", {"userId": str(user.id), **status_out(user)})

@@ -40,7 +40,7 @@ from app.api.common import (
     read_query,
 )
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect, bare_error_body
-from app.core import accounts, api_logins, app_data, rbac
+from app.core import accounts, api_logins, app_data, clients, rbac
 from app.core.errors import Unauthenticated, ValidationError
 
 dialect = Dialect(
@@ -165,7 +165,7 @@ def register():
                request=LoginBody, response=TokenOut, limit="login")
 def login():
     body = read_json(LoginBody)
-    app_data.application(body.application_id)
+    clients.application(body.application_id)
     # The document hands out no refresh token (it refreshes with the access token).
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
                                        client=client_info(), with_refresh_token=False,

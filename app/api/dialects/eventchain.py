@@ -13,8 +13,9 @@ from pydantic import create_model
 
 from app.api.common import Body, Reply, client_info, email_in_body, principal, read_json
 from app.api.dialect import Dialect
-from app.core import accounts, api_logins, email_verification, password_reset, rbac
+from app.core import accounts, api_logins, rbac
 from app.core.errors import OneTimeTokenExpired, OneTimeTokenInvalid
+from app.core.mail import email_verification, password_reset
 from app.core.services import setting
 
 # The document's own codes (its "Common Error Codes" list). Codes absent here keep

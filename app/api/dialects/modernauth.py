@@ -6,15 +6,8 @@ from flask import current_app
 
 from app.api.common import Body, Reply, client_info, principal, read_json
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect, bare_error_body
-from app.core import (
-    accounts,
-    api_logins,
-    audit,
-    email_verification,
-    magic_link,
-    password_reset,
-    sessions,
-)
+from app.core import accounts, api_logins, audit, sessions
+from app.core.mail import email_verification, magic_link, password_reset
 from app.core.mfa import factors
 
 dialect = Dialect(

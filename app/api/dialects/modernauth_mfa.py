@@ -34,6 +34,7 @@ from app.api.dialects.modernauth import dialect, session_out
 from app.core import api_logins, sessions
 from app.core.errors import Forbidden, NotFound, ValidationError
 from app.core.mfa import email_codes, factors, passkeys, recovery_codes, totp, trusted_devices
+from app.core.mfa import enrolment as mfa_enrolment
 from app.core.mfa import status as mfa_status
 from app.core.mfa.login import PendingLogin
 
@@ -322,7 +323,7 @@ def mfa_backup_codes_count():
 def mfa_preferred():
     caller = principal()
     body = read_json(PreferredBody)
-    mfa_status.set_preferred(caller.user, body.method, client=client_info())
+    mfa_enrolment.set_preferred(caller.user, body.method, client=client_info())
     return {"message": "Preferred method saved.", "preferred_method": body.method}
 
 

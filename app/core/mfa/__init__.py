@@ -51,7 +51,7 @@ Factors
     recovery_codes.remaining(user) -> int
     recovery_codes.consume(user, code, *, client=None) -> None
     email_codes.enable(user, *, session, client=None) / disable(...) -> None
-    email_codes.send(user, *, client=None) -> None   (through app.core.mailer, template
+    email_codes.send(user, *, client=None) -> None   (through app.core.mail.mailer, template
         email/mfa_code)
     email_codes.verify(user, code, *, client=None) -> None
     email_codes.is_enabled(user) -> bool
@@ -83,18 +83,20 @@ Trusted devices (trusted_devices)
         Call it from "sign out everywhere". A password change or reset needs no call: a
         device trusted before users.password_changed_at no longer counts.
 
-Status, preference, administration (status)
-    status(user) -> MfaStatus(enabled, methods, preferred, totp, email, passkeys,
-                              recovery_codes_remaining, trusted_devices)
+Enrolled methods and preference (enrolment)
     enabled_methods(user) -> list[str];  is_enabled(user) -> bool
     preferred_method(user) -> str | None;  set_preferred(user, method, *, client=None)
+
+Status and administration (status)
+    status(user) -> MfaStatus(enabled, methods, preferred, totp, email, passkeys,
+                              recovery_codes_remaining, trusted_devices)
     admin_reset(target, *, actor, client=None, reason=None) -> None   (admins only, audited)
-    admin_reset_account(target_id_or_email, *, actor, client=None, reason=None) -> User
+    (app.core.admin.reset_mfa names the account by id or address, for the JSON API)
 
 Recent authentication (recent_auth)
     is_recent(session) -> bool;  require(session, user) -> None
     confirm_password(session, password, *, client=None) -> None
-    confirm_factor(session, method, value, *, client=None) -> None
+    factors.confirm_factor(session, method, value, *, client=None) -> None
     mark_fresh(session, amr) -> None   (after any other fresh authentication)
 
 The JSON API signs in through app.core.api_logins (password_login / sign_in with

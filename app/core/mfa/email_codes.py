@@ -1,6 +1,6 @@
 """Six-digit codes sent by mail as a second factor.
 
-Codes are one-time tokens of purpose MFA_EMAIL (app.core.one_time_tokens): HMAC-stored,
+Codes are one-time tokens of purpose MFA_EMAIL (app.core.mail.one_time_tokens): HMAC-stored,
 single-use, valid TESSERA_MFA_EMAIL_CODE_TTL seconds, TESSERA_EMAIL_CODE_ATTEMPTS guesses
 each; a new code retires the previous one. Sends to one address share the mail throttle
 (TESSERA_MAIL_SEND_LIMIT).
@@ -8,8 +8,7 @@ each; a new code retires the previous one. Sends to one address share the mail t
 
 from __future__ import annotations
 
-from app.core import audit, mailer
-from app.core import one_time_tokens as ott
+from app.core import audit
 from app.core.context import ClientInfo
 from app.core.errors import (
     MfaAlreadyEnabled,
@@ -21,6 +20,8 @@ from app.core.errors import (
     RateLimited,
     ValidationError,
 )
+from app.core.mail import mailer
+from app.core.mail import one_time_tokens as ott
 from app.core.mfa import recent_auth, user_settings
 from app.core.services import services, setting
 from app.models import AuthSession, User

@@ -5,8 +5,8 @@ from __future__ import annotations
 from app.core import audit
 from app.core.context import ClientInfo
 from app.core.errors import ValidationError
-from app.core.mfa import amr, email_codes, passkeys, recovery_codes, totp
-from app.models import User
+from app.core.mfa import amr, email_codes, passkeys, recent_auth, recovery_codes, totp
+from app.models import AuthSession, User
 
 TOTP = "totp"
 WEBAUTHN = "webauthn"
@@ -40,3 +40,13 @@ def verify(user: User, method: object, value: object, *,
     details = {"remaining": recovery_codes.remaining(user)} if method == RECOVERY_CODE else {}
     audit.record(audit.MFA_VERIFIED, user_id=user.id, client=client, method=method, **details)
     return earned
+
+
+def confirm_factor(session: AuthSession, method: str, value: object, *,
+                   client: ClientInfo | None = None) -> None:
+    """Re-authenticate the session's user by a second factor (see recent_auth); raises
+    what verify() raises (MfaInvalidCode, MfaNotEnabled, PasskeyInvalid, ...)."""
+    values = verify(session.user, method, value, client=client)
+    recent_auth.mark_fresh(session, values)
+    audit.record(audit.MFA_REAUTHENTICATED, user_id=session.user_id, session_id=session.id,
+                 client=client, method=method)

@@ -24,7 +24,14 @@ from app.core.errors import (
     PasskeyInvalid,
 )
 from app.core.mfa import amr as amr_values
-from app.core.mfa import challenges, email_codes, factors, passkeys, status, trusted_devices
+from app.core.mfa import (
+    challenges,
+    email_codes,
+    enrolment,
+    factors,
+    passkeys,
+    trusted_devices,
+)
 from app.extensions import db
 from app.models import MfaChallenge, User
 from app.models.types import utcnow
@@ -73,7 +80,7 @@ def begin(user: User, *, amr: list[str], client: ClientInfo | None = None,
     (and refused by send_email_code and complete); a user whose only factor it is gets
     MfaRequired: sign in with the password instead. Noted in the context as "mailbox".
     """
-    enabled = status.enabled_methods(user)
+    enabled = enrolment.enabled_methods(user)
     if not enabled or trusted_devices.verify(user, trusted_device_token) is not None:
         return None
     context = dict(context or {})
@@ -90,7 +97,7 @@ def begin(user: User, *, amr: list[str], client: ClientInfo | None = None,
         context[MAILBOX] = True
     challenge, token = challenges.start(user, amr=amr, client=client, context=context)
     return PendingLogin(user=user, challenge=challenge, mfa_token=token, methods=methods,
-                        preferred=status.preferred_method(user, methods),
+                        preferred=enrolment.preferred_method(user, methods),
                         expires_in=int((challenge.expires_at - challenge.created_at)
                                        .total_seconds()))
 
@@ -105,7 +112,7 @@ def _methods(challenge: MfaChallenge, user: User) -> list[str]:
     """The methods this pending login accepts: the user's, narrowed to what its caller can
     check, and no email code after a sign-in link."""
     context = challenge.context or {}
-    methods = _accepted(status.enabled_methods(user), context)
+    methods = _accepted(enrolment.enabled_methods(user), context)
     if context.get(MAILBOX):
         methods = [method for method in methods if method != factors.EMAIL]
     return methods
@@ -125,7 +132,7 @@ def pending(*, mfa_token: object = None, user_id: object = None) -> PendingLogin
     challenge, user = _pending(mfa_token, user_id)
     methods = _methods(challenge, user)
     return PendingLogin(user=user, challenge=challenge, mfa_token=str(mfa_token or ""),
-                        methods=methods, preferred=status.preferred_method(user, methods),
+                        methods=methods, preferred=enrolment.preferred_method(user, methods),
                         expires_in=max(0, int((challenge.expires_at - utcnow())
                                               .total_seconds())))
 

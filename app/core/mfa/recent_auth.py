@@ -1,8 +1,9 @@
 """Recent authentication: changing a factor needs a password or MFA check a moment ago.
 
 A session counts as recent while its auth_time is within TESSERA_MFA_RECENT_AUTH seconds.
-A person whose session is older proves themself again with confirm_password() or
-confirm_factor(), which move auth_time forward (as OIDC's max_age re-authentication does).
+A person whose session is older proves themself again with confirm_password() here or
+factors.confirm_factor() (a second factor: that module is built on the factors, which use
+this one), both of which move auth_time forward (as OIDC's max_age re-authentication does).
 """
 
 from __future__ import annotations
@@ -62,15 +63,3 @@ def confirm_password(session: AuthSession, password: object, *,
     mark_fresh(session, [amr_values.PASSWORD])
     audit.record(audit.MFA_REAUTHENTICATED, user_id=session.user_id, session_id=session.id,
                  client=client, method="password")
-
-
-def confirm_factor(session: AuthSession, method: str, value: object, *,
-                   client: ClientInfo | None = None) -> None:
-    """Re-authenticate by a second factor (method as in factors.verify, which lists the
-    errors: MfaInvalidCode, MfaNotEnabled, PasskeyInvalid, ...)."""
-    from app.core.mfa import factors
-
-    values = factors.verify(session.user, method, value, client=client)
-    mark_fresh(session, values)
-    audit.record(audit.MFA_REAUTHENTICATED, user_id=session.user_id, session_id=session.id,
-                 client=client, method=method)

@@ -1,4 +1,4 @@
-"""What a user has enrolled, which method to offer first, and the administrator's reset."""
+"""The MFA summary an account page or status endpoint shows, and the administrator's reset."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 
 from app.core import audit, rbac
 from app.core.context import ClientInfo
-from app.core.errors import Forbidden, MfaNotEnabled, NotFound, ValidationError
+from app.core.errors import Forbidden
 from app.core.mfa import (
     challenges,
     email_codes,
-    factors,
+    enrolment,
     passkeys,
     recovery_codes,
     totp,
@@ -18,9 +18,6 @@ from app.core.mfa import (
     user_settings,
 )
 from app.models import User
-
-# Methods a person can pick as preferred; recovery codes are a fallback, never the default.
-PREFERABLE = (factors.WEBAUTHN, factors.TOTP, factors.EMAIL)
 
 
 @dataclass(frozen=True)
@@ -35,74 +32,16 @@ class MfaStatus:
     trusted_devices: int = 0
 
 
-def enabled_methods(user: User) -> list[str]:
-    """The second factors the user can use now, strongest first. Recovery codes count only
-    beside another factor."""
-    methods = []
-    if passkeys.list_credentials(user):
-        methods.append(factors.WEBAUTHN)
-    if totp.is_enabled(user):
-        methods.append(factors.TOTP)
-    if email_codes.is_enabled(user):
-        methods.append(factors.EMAIL)
-    if methods and recovery_codes.remaining(user):
-        methods.append(factors.RECOVERY_CODE)
-    return methods
-
-
-def is_enabled(user: User) -> bool:
-    """True if a password login of this user needs a second factor."""
-    return bool(enabled_methods(user))
-
-
-def preferred_method(user: User, methods: list[str] | None = None) -> str | None:
-    """The user's chosen method if still enabled, else the strongest enabled one."""
-    methods = enabled_methods(user) if methods is None else methods
-    row = user_settings.find(user)
-    if row and row.preferred_method in methods:
-        return row.preferred_method
-    return next((method for method in methods if method in PREFERABLE), None)
-
-
-def set_preferred(user: User, method: object, *, client: ClientInfo | None = None) -> None:
-    """Choose which method login offers first. Raises ValidationError (not a method one can
-    prefer), MfaNotEnabled (that method is not enabled for the user)."""
-    if method not in PREFERABLE:
-        raise ValidationError("Choose one of " + ", ".join(PREFERABLE) + ".", field="method")
-    if method not in enabled_methods(user):
-        raise MfaNotEnabled(field="method")
-    user_settings.get_or_create(user).preferred_method = method
-    audit.record(audit.MFA_PREFERRED_CHANGED, user_id=user.id, client=client, method=method)
-
-
 def status(user: User) -> MfaStatus:
     """Everything an account page or a status endpoint shows about the user's MFA."""
-    methods = enabled_methods(user)
+    methods = enrolment.enabled_methods(user)
     return MfaStatus(
-        enabled=bool(methods), methods=methods, preferred=preferred_method(user, methods),
+        enabled=bool(methods), methods=methods,
+        preferred=enrolment.preferred_method(user, methods),
         totp=totp.is_enabled(user), email=email_codes.is_enabled(user),
         passkeys=len(passkeys.list_credentials(user)),
         recovery_codes_remaining=recovery_codes.remaining(user),
         trusted_devices=len(trusted_devices.list_for_user(user)))
-
-
-def admin_reset_account(target: object, *, actor: User, client: ClientInfo | None = None,
-                        reason: str | None = None) -> User:
-    """admin_reset of the account named by its id (uuid.UUID or str) or, as a str with an
-    @, its email address; returns it. A non-administrator gets Forbidden whether or not the
-    account exists (the answer reveals nothing); an unknown account is NotFound."""
-    from app.core import accounts
-
-    if not rbac.is_admin(actor):
-        raise Forbidden("Only an administrator may reset another account's MFA.")
-    if isinstance(target, str) and "@" in target:
-        user = accounts.find_by_email(target)
-    else:
-        user = accounts.get_user(target) if target is not None else None
-    if user is None:
-        raise NotFound("User not found.", field="user_id")
-    admin_reset(user, actor=actor, client=client, reason=reason)
-    return user
 
 
 def admin_reset(target: User, *, actor: User, client: ClientInfo | None = None,
@@ -112,7 +51,7 @@ def admin_reset(target: User, *, actor: User, client: ClientInfo | None = None,
     an administrator."""
     if not rbac.is_admin(actor):
         raise Forbidden("Only an administrator may reset another account's MFA.")
-    before = enabled_methods(target)
+    before = enrolment.enabled_methods(target)
     totp.delete_factor(target)
     recovery_codes.delete_all(target)
     passkeys.delete_all(target)

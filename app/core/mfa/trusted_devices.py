@@ -18,7 +18,8 @@ from sqlalchemy import select, update
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import NotFound
+from app.core.errors import MfaNotEnabled, NotFound
+from app.core.mfa import enrolment, recent_auth
 from app.core.services import setting
 from app.extensions import db
 from app.models import AuthSession, TrustedDevice, User
@@ -93,11 +94,8 @@ def trust_session(user: User, session: AuthSession | None, *,
     Raises ReauthenticationRequired unless the session is recent (the token must not turn
     an old session into 30 days without MFA), MfaNotEnabled when there is no second factor
     to skip."""
-    from app.core.errors import MfaNotEnabled
-    from app.core.mfa import recent_auth, status
-
     recent_auth.require(session, user)
-    if not status.is_enabled(user):
+    if not enrolment.is_enabled(user):
         raise MfaNotEnabled("Turn on a second factor before trusting a device.")
     previous = for_session(user, session.id)
     if previous is not None:

@@ -1,4 +1,4 @@
-"""Outbound text messages (one-time codes), through the outbox (app/core/outbox.py).
+"""Outbound text messages (one-time codes), through the outbox (app/core/mail/outbox.py).
 
 Two backends, chosen by TESSERA_SMS_BACKEND:
 - `outbox` (the default): rows stay in the database; /dev/outbox lists them in development.
@@ -17,8 +17,8 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from app.core import outbox
-from app.core.outbox import BATCH
+from app.core.mail import outbox
+from app.core.mail.outbox import BATCH
 from app.core.services import setting
 from app.extensions import db
 from app.models import OutboundSms

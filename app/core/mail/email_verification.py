@@ -6,15 +6,16 @@ Sent at sign-up when TESSERA_EMAIL_VERIFICATION is on. Sends to one address are 
 Signed-out callers (documents whose resend and code check take an email address) go
 through `resend_to_address()` and `verify_code_at_address()`, which answer the same for an
 unknown, a verified and an unverified address, so neither tells who has an account (the
-resend is carried out after the answer, by the outbox worker: app/core/mail_requests.py).
+resend is carried out after the answer, by the outbox worker: app/core/mail/mail_requests.py).
 """
 
 from __future__ import annotations
 
-from app.core import accounts, audit, mail_requests, mailer
-from app.core import one_time_tokens as ott
+from app.core import accounts, audit
 from app.core.context import ClientInfo
 from app.core.errors import AlreadyVerified, RateLimited
+from app.core.mail import mail_requests, mailer
+from app.core.mail import one_time_tokens as ott
 from app.core.services import services, setting
 from app.models import User
 

@@ -1,17 +1,18 @@
 """Password reset by a link in mail.
 
 `request()` answers the same, and does the same work, whether or not the address has an
-account: it only records the request (app/core/mail_requests.py); the outbox worker then
+account: it only records the request (app/core/mail/mail_requests.py); the outbox worker then
 calls `send_link()`, which mails a link to an active account. `reset()` sets a new password
 through the policy and ends every session and refresh token of the user.
 """
 
 from __future__ import annotations
 
-from app.core import accounts, audit, mail_requests, mailer, sessions, tokens
-from app.core import one_time_tokens as ott
+from app.core import accounts, audit, sessions, tokens
 from app.core.context import ClientInfo
 from app.core.errors import ValidationError
+from app.core.mail import mail_requests, mailer
+from app.core.mail import one_time_tokens as ott
 from app.core.services import services, setting
 from app.models import User
 from app.models.types import utcnow

@@ -12,13 +12,13 @@ processes or instances) never send one message twice, and a worker that dies mid
 leaves the row to be retried when the lease runs out.
 
 A channel is a module with `active()` (is a real transport configured?), `deliver_due()`
-and `next_due_in()`; CHANNELS lists them. A channel that is not active keeps its rows as
-the outbox (listed at /dev/outbox in development).
+and `next_due_in()`; the app's services list them (app.core.wiring connects them, as the
+channels import this module). A channel that is not active keeps its rows as the outbox
+(listed at /dev/outbox in development).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from datetime import datetime, timedelta
@@ -27,14 +27,13 @@ from flask import Flask, current_app
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, func, select, update
 
+from app.core.services import services
 from app.extensions import db
 from app.models.mail import FAILED, QUEUED
 from app.models.types import utcnow
 
 log = logging.getLogger(__name__)
 
-# Mail requests first: carrying one out queues the mail that the mailer then delivers.
-CHANNELS = ("app.core.mail_requests", "app.core.mailer", "app.core.sms")
 BACKOFF_BASE = 30  # seconds before the first retry; each further retry waits 4 times longer
 BACKOFF_CAP = 6 * 3600
 LEASE = timedelta(minutes=5)  # how long a claimed row is left alone by other workers
@@ -49,8 +48,8 @@ def queued(row) -> None:
     db.session.info[_SESSION_FLAG] = current_app._get_current_object()
 
 
-def _channels():
-    return [importlib.import_module(name) for name in CHANNELS]
+def _channels() -> list:
+    return services().outbox_channels
 
 
 # --- bookkeeping shared by the channels -------------------------------------------------------

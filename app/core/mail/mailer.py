@@ -1,4 +1,4 @@
-"""Outbound mail over SMTP, through the outbox (app/core/outbox.py).
+"""Outbound mail over SMTP, through the outbox (app/core/mail/outbox.py).
 
 `queue()` renders `templates/email/<template>.txt` (first line `Subject: ...`) and `.html`
 and adds an OutboundMail row to the current transaction, so a request that rolls back sends
@@ -21,8 +21,8 @@ from urllib.parse import urlencode
 from flask import render_template
 from sqlalchemy import select
 
-from app.core import outbox
-from app.core.outbox import BATCH, backoff, stop_worker  # noqa: F401 - part of this API
+from app.core.mail import outbox
+from app.core.mail.outbox import BATCH
 from app.core.services import setting
 from app.extensions import db
 from app.models import OutboundMail

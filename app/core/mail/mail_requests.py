@@ -3,7 +3,7 @@
 Forgot-password, "email me a sign-in link" and a signed-out "resend verification" must
 answer the same, in status, body and time, whether or not the address has an account. So
 the request only records what was asked: one row, the same for every address, added to the
-request's transaction. The outbox worker (app/core/outbox.py) picks it up after the commit
+request's transaction. The outbox worker (app/core/mail/outbox.py) picks it up after the commit
 and calls the flow's handler, which finds the account, applies the per-address throttle,
 issues the token, queues the message (or decides to send nothing) and writes the audit
 event, all in one transaction of its own.
@@ -16,13 +16,13 @@ This module is an outbox channel: `active()`, `deliver_due()`, `next_due_in()`.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from app.core import outbox
 from app.core.context import ClientInfo
+from app.core.mail import outbox
+from app.core.services import services
 from app.extensions import db
 from app.models import MailRequest
 from app.models.mail import QUEUED, SENT
@@ -32,19 +32,11 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 
-# kind -> "module:function"; each handler is called as handler(address, client=..., **options).
-# Named rather than imported: the flows import this module to defer their requests.
-HANDLERS = {
-    "password_reset": "app.core.password_reset:send_link",
-    "verify_email": "app.core.email_verification:resend_for_address",
-    "magic_link": "app.core.magic_link:send_link",
-}
-
 
 def defer(kind: str, address: str, *, client: ClientInfo | None = None, **options) -> None:
     """Record a request for the worker to carry out after this transaction commits.
     `options` are the handler's keyword arguments (JSON values, never a secret)."""
-    if kind not in HANDLERS:
+    if kind not in _handlers():
         raise ValueError(f"no handler for mail request {kind!r}")
     client = client or ClientInfo()
     outbox.queued(MailRequest(
@@ -53,16 +45,18 @@ def defer(kind: str, address: str, *, client: ClientInfo | None = None, **option
                  **options}))
 
 
-def _handler(kind: str) -> Callable[..., None]:
-    module_name, _, function = HANDLERS[kind].partition(":")
-    return getattr(importlib.import_module(module_name), function)
+def _handlers() -> dict[str, Callable[..., None]]:
+    """kind -> handler(address, client=..., **options). The flows import this module to
+    defer their requests, so their handlers are registered on the app's services
+    (app.core.wiring) rather than imported here."""
+    return services().mail_request_handlers
 
 
 def _carry_out(row: MailRequest) -> None:
     options = dict(row.options or {})
     client = ClientInfo(ip_address=options.pop("ip_address", None),
                         user_agent=options.pop("user_agent", None))
-    _handler(row.kind)(row.address, client=client, **options)
+    _handlers()[row.kind](row.address, client=client, **options)
 
 
 # --- the outbox channel -----------------------------------------------------------------------

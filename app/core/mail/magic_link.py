@@ -1,7 +1,7 @@
 """Sign-in links by mail ("magic links").
 
 `send()` answers the same, and does the same work, whether or not the address has an
-account (the outbox worker carries the request out: app/core/mail_requests.py). With
+account (the outbox worker carries the request out: app/core/mail/mail_requests.py). With
 `allow_registration` an unknown address is sent a sign-up link instead (nothing is created
 yet); `verify()` creates the account from such a link only when its caller allows
 registration too (the hosted landing does when the person asks for the account; modernauth
@@ -11,10 +11,11 @@ using it. `verify()` returns the user: the caller starts the session (amr AMR).
 
 from __future__ import annotations
 
-from app.core import accounts, audit, mail_requests, mailer
-from app.core import one_time_tokens as ott
+from app.core import accounts, audit
 from app.core.context import ClientInfo
 from app.core.errors import AccountInactive, AccountLocked, RegistrationNotAllowed
+from app.core.mail import mail_requests, mailer
+from app.core.mail import one_time_tokens as ott
 from app.core.services import services, setting
 from app.models import User
 

@@ -9,10 +9,11 @@ code gets the same answer as a wrong code.
 
 from __future__ import annotations
 
-from app.core import accounts, audit, sms
-from app.core import one_time_tokens as ott
+from app.core import accounts, audit
 from app.core.context import ClientInfo
 from app.core.errors import RateLimited, ValidationError
+from app.core.mail import one_time_tokens as ott
+from app.core.mail import sms
 from app.core.services import services, setting
 from app.models import User
 
