@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.core import admin as administration
 from app.core import api_logins
 from app.core.errors import (
     Forbidden,
@@ -108,12 +109,12 @@ def test_admin_reset_by_id_or_address(mfa_user, totp_secret):
     stranger = another_user("eve@example.com")
     for target in ("nobody@example.com", str(mfa_user.id)):
         with pytest.raises(Forbidden):
-            admin.reset_mfa(target, actor=stranger, client=CLIENT)
+            administration.reset_mfa(target, actor=stranger, client=CLIENT)
     rbac.assign_role(admin, "admin")
     with pytest.raises(NotFound):
-        admin.reset_mfa("nobody@example.com", actor=admin, client=CLIENT)
+        administration.reset_mfa("nobody@example.com", actor=admin, client=CLIENT)
     with pytest.raises(NotFound):
-        admin.reset_mfa("not-a-uuid", actor=admin, client=CLIENT)
-    assert admin.reset_mfa("ADA@example.com", actor=admin, client=CLIENT) \
+        administration.reset_mfa("not-a-uuid", actor=admin, client=CLIENT)
+    assert administration.reset_mfa("ADA@example.com", actor=admin, client=CLIENT) \
         is mfa_user
     assert not enrolment.is_enabled(mfa_user)
