@@ -32,9 +32,7 @@ shows how much CPU each side used, so rates can be read per server core.
 from __future__ import annotations
 
 import argparse
-import base64
 import concurrent.futures
-import hashlib
 import json
 import os
 import platform
@@ -56,14 +54,18 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as `python bench/run.py`: the repository root makes tests/support importable.
+sys.path.insert(0, str(ROOT))
+
+from tests.support.csrf import csrf_from  # noqa: E402
+from tests.support.pkce import pkce_pair  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIRECT_URI = "http://127.0.0.1/bench/callback"  # never contacted: the code is read from Location
 USER_EMAIL = "loadtest@example.com"
 SCENARIOS = ("discovery", "jwks", "client_credentials", "refresh_token", "userinfo")
 REQUEST_TIMEOUT = 10.0  # seconds; bounds every request, so every loop ends by itself
-CSRF_PATTERN = re.compile(r'<input[^>]*name="csrf_token"[^>]*>')
-VALUE_PATTERN = re.compile(r'value="([^"]*)"')
 
 
 def log(message: str) -> None:
@@ -237,25 +239,15 @@ class Server:
 
 # --- a user session through the hosted pages -----------------------------------------------
 
-def pkce_pair() -> tuple[str, str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-
-
-def csrf_token(html: str) -> str:
-    match = CSRF_PATTERN.search(html)
-    value = VALUE_PATTERN.search(match.group(0)) if match else None
-    if value is None:
-        raise BenchError("the login page has no csrf_token input")
-    return value.group(1)
-
-
 def sign_in(browser: httpx.Client, email: str, password: str) -> None:
     page = browser.get("/login")
     if page.status_code != 200:
         raise BenchError(f"GET /login answered {page.status_code}")
-    response = browser.post("/login", data={"csrf_token": csrf_token(page.text),
+    try:
+        token = csrf_from(page.text)
+    except LookupError as error:
+        raise BenchError(f"GET /login: {error}") from None
+    response = browser.post("/login", data={"csrf_token": token,
                                             "email": email, "password": password})
     if response.status_code != 302:
         raise BenchError(f"POST /login answered {response.status_code}, not a redirect")

@@ -1,4 +1,6 @@
-"""Shared fixtures: a clean database per test, factories, a live server and a browser.
+"""What every test folder shares: a clean database per test, app and user factories, the
+form helpers, and (as a plugin) a live server and a browser. Each folder's own conftest.py
+adds from tests/support/ the fixtures only it needs: a mail server, an MFA user and clock.
 
 The suite runs on the embedded defaults (SQLite, in-process state) unless
 TESSERA_TEST_DATABASE_URL / TESSERA_TEST_REDIS_URL (or the runtime TESSERA_DATABASE_URL /
@@ -11,10 +13,8 @@ thread sees the same data.
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import shutil
-import threading
 import uuid
 from pathlib import Path
 from urllib.parse import quote
@@ -25,6 +25,12 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.core.mail import outbox
 from app.extensions import db
+from tests.support.csrf import csrf_from
+
+# One live server and one Chromium for every folder that drives a browser (browser/, rp/):
+# a session fixture defined in two conftest files would start a second playwright driver in
+# the same thread, which its sync API refuses.
+pytest_plugins = ("tests.support.browser_fixtures",)
 
 TEST_SECRET_KEY = "test-secret-key-" + "x" * 40
 DEFAULT_PASSWORD = "correct horse battery staple"
@@ -203,15 +209,6 @@ def query(app):
     return run
 
 
-CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_PATTERN.search(html)
-    assert match, "page has no CSRF token"
-    return match.group(1)
-
-
 def fetch_csrf(client, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200, response.status_code
@@ -228,60 +225,3 @@ def login(client, email: str, password: str = DEFAULT_PASSWORD):
     response = post_form(client, "/login", {"email": email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
-
-
-# --- a live server and a real browser -------------------------------------------------
-
-@pytest.fixture
-def live_server(app):
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://localhost:{server.server_port}"
-    app.config["ISSUER"] = base_url
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    missing = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing = "the playwright package is not installed"
-    if missing is None and not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is not installed"
-    if missing:
-        if IN_CI:
-            pytest.fail(f"browser tests need Chromium under CI: {missing}")
-        pytest.skip(missing)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
-
-
-# --- mail: a real SMTP server (aiosmtpd) and apps that deliver to it -----------------------
-
-from tests.mail_fixtures import mail_app, smtp_app_factory, smtp_server  # noqa: E402, F401
-from tests.mfa_fixtures import clock, fresh_session, mfa_ctx, mfa_user, totp_secret  # noqa: E402, F401

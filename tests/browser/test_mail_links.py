@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.mail_fixtures import body_of
+from tests.support.mail_fixtures import body_of
 
 pytestmark = pytest.mark.browser
 

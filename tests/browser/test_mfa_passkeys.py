@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.core import acr
 from app.models import WebAuthnCredential
 from tests.browser.test_oidc_code_flow import RelyingParty
-from tests.mfa_pages import age_sessions
+from tests.support.mfa_pages import age_sessions
 
 pytestmark = pytest.mark.browser
 

@@ -29,7 +29,8 @@ from sqlalchemy import select
 
 from app.models import AuthSession
 from app.web.consent import SCOPE_WORDS
-from tests.flow import make_client, pkce_pair
+from tests.support.flow import make_client
+from tests.support.pkce import pkce_pair
 
 pytestmark = pytest.mark.browser
 

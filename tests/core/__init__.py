@@ -1,0 +1,1 @@
+"""Core rules without a surface: accounts, sessions, tokens, clients, keys, mail, MFA."""

@@ -1,0 +1,1 @@
+"""The request edge: what every response carries, whichever surface answers."""

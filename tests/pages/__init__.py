@@ -1,0 +1,1 @@
+"""The hosted pages over HTTP, through the Flask test client (no browser)."""

@@ -1,0 +1,1 @@
+"""A relying party on openid-client (the Node project beside this file) against a live server."""
