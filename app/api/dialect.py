@@ -175,6 +175,7 @@ class Dialect:
     # --- the blueprint -----------------------------------------------------------------
 
     def _caller(self, route: Route) -> dict:
+        """What the route's `auth` hands its view (see `route`)."""
         if route.auth is True:
             return {"caller": self.authenticate()}
         if route.auth == "optional":
