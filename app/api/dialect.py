@@ -1,21 +1,29 @@
 """A dialect: the routes of one document, its error envelope, and its rate limits.
 
 Views are registered on a Dialect object (which remembers their schemas for OpenAPI) and
-turned into a fresh blueprint for each app, mounted where configuration says.
+turned into a fresh blueprint for each app, mounted where configuration says. The route
+declaration is also what the view is handed: its caller, its validated body and query.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from flask import Blueprint, Flask, jsonify, request
 
-from app.core.errors import TesseraError
+from app.api.common import bearer_token, principal, read_json, read_query
+from app.core.api_logins import Principal
+from app.core.errors import TesseraError, Unauthenticated
 from app.extensions import csrf
 
 # error_body(status, code, message, field) -> JSON-able body in the document's envelope
 ErrorBody = Callable[[int, str, str, str | None], dict]
+# How a route learns its caller (see Dialect.route); anything but False documents the route
+# as bearer-authenticated.
+Auth = bool | Literal["optional", "token"]
 
 # modernauth's documented limits; the documents that name none (cosmicsync, apiauth, apiv1)
 # use these too, so no auth endpoint is left unlimited.
@@ -53,7 +61,7 @@ class Route:
     query: type | None = None
     response: type | None = None
     status: int = 200
-    auth: bool = False
+    auth: Auth = False
     limit: str | None = None  # a key into the dialect's rate-limit table
     # What the limit counts by: the client's IP (None), or a function of the request that
     # names what to count (e.g. the email address in the body).
@@ -79,13 +87,32 @@ class Dialect:
     # core error detail -> the body member it is shown as (e.g. how many MFA attempts are
     # left); details not named here never reach the client.
     error_details: dict[str, str] = field(default_factory=dict)
+    # Who calls an `auth` route: the bearer token's principal, unless the document carries
+    # the token some other way too (apiauth also reads its cookie).
+    authenticate: Callable[[], Principal] = principal
 
     def route(self, rule: str, methods: list[str] | str = "GET", *, summary: str = "",
               request: type | None = None, body_required: bool = True,
               query: type | None = None,
-              response: type | None = None, status: int = 200, auth: bool = False,
+              response: type | None = None, status: int = 200, auth: Auth = False,
               limit: str | None = None, limit_by: Callable[[], str] | None = None,
               fields: dict[str, str] | None = None):
+        """Register the decorated view for `rule`; the view is called with keyword arguments:
+
+        - its URL variables, as Flask names them;
+        - `caller` (an api_logins.Principal) when `auth=True`: the dialect's `authenticate`,
+          so a request without valid credentials is refused before its body is looked at;
+          with `auth="optional"`, the caller when a bearer token is sent and None otherwise
+          (for a route that also serves a signed-out step);
+        - `access_token` with `auth="token"`: the bearer token itself, unchecked, for a view
+          that accepts what `authenticate` refuses (an expired token to refresh); a request
+          without one is refused as unauthenticated;
+        - `body`, the `request` schema validated from the JSON body (an empty body stands for
+          `{}` when `body_required=False`);
+        - `query`, the `query` schema validated from the query string.
+
+        They are read in that order (caller, body, query), after the route's rate limit.
+        """
         def register(view: Callable) -> Callable:
             self.routes.append(Route(rule=rule, methods=[methods] if isinstance(methods, str)
                                      else list(methods), view=view, name=view.__name__,
@@ -146,6 +173,34 @@ class Dialect:
 
     # --- the blueprint -----------------------------------------------------------------
 
+    def _caller(self, route: Route) -> dict:
+        """What the route's `auth` hands its view (see `route`)."""
+        if route.auth is True:
+            return {"caller": self.authenticate()}
+        if route.auth == "optional":
+            return {"caller": None if bearer_token() is None else self.authenticate()}
+        if route.auth == "token":
+            token = bearer_token()
+            if token is None:
+                raise Unauthenticated("A bearer token is required.")
+            return {"access_token": token}
+        return {}
+
+    def _handler(self, route: Route) -> Callable:
+        """The view as Flask calls it: handed what its route declares (see `route`)."""
+        view = route.view
+
+        @functools.wraps(view)
+        def handle(**url_values):
+            given = self._caller(route)
+            if route.request is not None:
+                given["body"] = read_json(route.request, optional=not route.body_required)
+            if route.query is not None:
+                given["query"] = read_query(route.query)
+            return view(**url_values, **given)
+
+        return handle
+
     def limit_for(self, app: Flask, key: str | None) -> str | None:
         if key is None:
             return None
@@ -156,7 +211,8 @@ class Dialect:
         bp = Blueprint(f"api_{self.id}", __name__, url_prefix=prefix or None)
         limiter = app.extensions["tessera.limiter"]
         for route in self.routes:
-            view = route.view
+            # Named like the view (functools.wraps), which the limiter keys its limits by.
+            view = self._handler(route)
             limit = self.limit_for(app, route.limit)
             if limit:
                 view = limiter.limit(limit, scope=f"{self.id}.{route.limit}",

@@ -1,4 +1,4 @@
-"""apiv1's MFA endpoints, registered on the apiv1 Dialect object.
+"""apiv1's second factors.
 
 Signing in: /login of a user with a second factor answers 200 with data
 `{"mfaRequired": true, "mfaToken", "methods", "preferredMethod", "expiresIn"}` and no
@@ -22,84 +22,24 @@ stolen token must not be able to strip the second factor).
 
 from __future__ import annotations
 
-from typing import Literal
-
 from app.api import mfa as api_mfa
-from app.api.common import Body, Reply, bearer_token, client_info, principal, read_json
-from app.api.dialects.apiv1 import FIELD_NAMES, dialect, ok, sign_in_out
+from app.api.common import bearer_token, client_info, principal
+from app.api.dialects.apiv1.document import dialect
+from app.api.dialects.apiv1.shapes import (
+    DisableBody,
+    EnableBody,
+    Envelope,
+    ResetUserMfaBody,
+    SetupBody,
+    VerifyMfaBody,
+    VerifyTotpBody,
+    ok,
+    sign_in_out,
+)
 from app.core import admin, api_logins
-from app.core.errors import Unauthenticated, ValidationError
-from app.core.mfa import factors, recovery_codes, totp, trusted_devices
+from app.core.errors import ValidationError
+from app.core.mfa import factors, totp, trusted_devices
 from app.core.mfa import status as mfa_status
-from app.core.mfa.login import PendingLogin
-
-FIELD_NAMES.update({"mfa_token": "mfaToken", "remember_device": "rememberDevice",
-                    "device_token": "deviceToken"})
-dialect.rate_limits.update({"mfa_login": "20 per 15 minutes"})
-# A wrong code tells how many tries the pending login has left.
-dialect.error_details.update({"attempts_left": "attemptsLeft"})
-
-Method = Literal["totp", "email", "recovery_code", "backup_code"]
-
-
-# --- schemas -------------------------------------------------------------------------------
-
-class SetupBody(Body):
-    method: Literal["totp"] = "totp"
-    password: str | None = None
-    code: str | None = None
-
-
-class EnableBody(Body):
-    code: str
-    password: str | None = None
-    revokeOtherSessions: bool = False  # noqa: N815 - the document's camelCase
-
-
-class DisableBody(Body):
-    code: str | None = None
-    password: str | None = None
-    revokeOtherSessions: bool = False  # noqa: N815
-
-
-class VerifyMfaBody(Body):
-    code: str
-    method: Method = "totp"
-    mfaToken: str | None = None  # noqa: N815
-    rememberDevice: bool = False  # noqa: N815
-
-
-class VerifyTotpBody(Body):
-    code: str
-    mfaToken: str | None = None  # noqa: N815
-    rememberDevice: bool = False  # noqa: N815
-
-
-class ResetUserMfaBody(Body):
-    userId: str | None = None  # noqa: N815
-    email: str | None = None
-    reason: str | None = None
-
-
-class Envelope(Reply):
-    message: str
-    status: int
-    data: dict | None = None
-
-
-# --- shaping ---------------------------------------------------------------------------------
-
-def mfa_required_out(pending: PendingLogin):
-    return ok("MFA verification required.", {
-        "mfaRequired": True, "mfaToken": pending.mfa_token, "methods": pending.methods,
-        "preferredMethod": pending.preferred, "expiresIn": pending.expires_in})
-
-
-def login_answer(result):
-    """/login's answer: tokens, or the MFA step."""
-    if isinstance(result, PendingLogin):
-        return mfa_required_out(result)
-    return ok("Login successful.", sign_in_out(result))
 
 
 def status_out(user) -> dict:
@@ -109,17 +49,6 @@ def status_out(user) -> dict:
             state.recovery_codes_remaining}
 
 
-def send_login_code(body):
-    """otp/send without a bearer token: the email code of the pending login `mfaToken`."""
-    if body.mfaToken is None:
-        raise Unauthenticated("A bearer token (or the mfaToken of an MFA login) is required.")
-    if body.method != "email":
-        raise ValidationError("Sign-in codes go by email.", field="method")
-    api_logins.send_mfa_email_code(mfa_token=body.mfaToken, dialect=dialect.id,
-                                   client=client_info())
-    return ok("Code sent.")
-
-
 def _core_method(method: str) -> str:
     # "backup_code" is how people call what core calls a recovery code.
     return factors.RECOVERY_CODE if method == "backup_code" else method
@@ -127,6 +56,8 @@ def _core_method(method: str) -> str:
 
 def _verify(method: str, body):
     """Finish a pending login (mfaToken), or with only a bearer token, step up."""
+    # The token is looked at only when no mfaToken is sent (the route is not `auth`): a
+    # pending login is finished whatever Authorization header comes with it.
     if body.mfaToken is None and bearer_token() is not None:
         caller = principal()
         api_mfa.reauthenticate(caller, client=client_info(), code=body.code, method=method)
@@ -143,16 +74,11 @@ def _verify(method: str, body):
     return ok("Login successful.", data)
 
 
-# --- views -----------------------------------------------------------------------------------
-
 @dialect.route("/mfa/setup", "POST", summary="Start TOTP set-up (secret, otpauth URL, QR)",
                request=SetupBody, body_required=False, response=Envelope, auth=True)
-def mfa_setup():
-    caller = principal()
-    body = read_json(SetupBody, optional=True)
-    api_mfa.reauthenticate(caller, client=client_info(), password=body.password,
-                           code=body.code)
-    setup = totp.begin_setup(caller.user, session=caller.session, client=client_info())
+def mfa_setup(caller: api_logins.Principal, body: SetupBody):
+    setup = api_mfa.begin_totp_setup(caller, client=client_info(), password=body.password,
+                                     code=body.code)
     return ok("Scan the QR code, then confirm with a code.", {
         "method": "totp", "secret": setup.secret, "otpauthUrl": setup.uri,
         "qrCode": setup.qr_png_data_url})
@@ -160,13 +86,9 @@ def mfa_setup():
 
 @dialect.route("/mfa/enable", "POST", summary="Confirm TOTP set-up with a code",
                request=EnableBody, response=Envelope, auth=True)
-def mfa_enable():
-    caller = principal()
-    body = read_json(EnableBody)
-    if body.password:
-        api_mfa.reauthenticate(caller, client=client_info(), password=body.password)
-    totp.enable(caller.user, body.code, session=caller.session, client=client_info())
-    codes = recovery_codes.first_set(caller.user, session=caller.session, client=client_info())
+def mfa_enable(caller: api_logins.Principal, body: EnableBody):
+    codes = api_mfa.enable_totp(caller, body.code, client=client_info(),
+                                password=body.password)
     data = {"mfaEnabled": True, "backupCodes": codes}
     ended = api_mfa.end_others_if(body.revokeOtherSessions, caller, client=client_info())
     if ended is not None:
@@ -176,9 +98,7 @@ def mfa_enable():
 
 @dialect.route("/mfa/disable", "POST", summary="Turn TOTP off (a current code or the password)",
                request=DisableBody, response=Envelope, auth=True)
-def mfa_disable():
-    caller = principal()
-    body = read_json(DisableBody)
+def mfa_disable(caller: api_logins.Principal, body: DisableBody):
     totp.disable(caller.user, code=body.code, password=body.password, client=client_info())
     api_mfa.end_others_if(body.revokeOtherSessions, caller, client=client_info())
     return ok("MFA disabled.", status_out(caller.user))
@@ -187,25 +107,21 @@ def mfa_disable():
 @dialect.route("/verify-mfa", "POST",
                summary="Finish an MFA login (mfaToken), or step up a session (bearer)",
                request=VerifyMfaBody, response=Envelope, limit="mfa_login")
-def verify_mfa():
-    body = read_json(VerifyMfaBody)
+def verify_mfa(body: VerifyMfaBody):
     return _verify(_core_method(body.method), body)
 
 
 @dialect.route("/verify-totp", "POST",
                summary="Finish an MFA login with a TOTP code (mfaToken), or step up (bearer)",
                request=VerifyTotpBody, response=Envelope, limit="mfa_login")
-def verify_totp():
-    body = read_json(VerifyTotpBody)
+def verify_totp(body: VerifyTotpBody):
     return _verify(factors.TOTP, body)
 
 
 @dialect.route("/reset-user-mfa", "POST",
                summary="Remove every second factor of an account (administrators; audited)",
                request=ResetUserMfaBody, response=Envelope, auth=True)
-def reset_user_mfa():
-    caller = principal()
-    body = read_json(ResetUserMfaBody, optional=True)
+def reset_user_mfa(caller: api_logins.Principal, body: ResetUserMfaBody):
     if body.userId is not None and body.email is not None:
         raise ValidationError("Send either userId or email, not both.", field="userId")
     target = body.userId if body.userId is not None else body.email
