@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as SchemaError
 
 from app.core import api_logins, json_input
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 from app.http.client import client_info
 
 MAX_BODY_BYTES = 64 * 1024
@@ -36,17 +36,17 @@ class Reply(BaseModel):
 def read_json(model: type[Model], *, optional: bool = False) -> Model:
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
-        raise ValidationError("The request body is too large.", field="body")
+        raise InvalidInput("The request body is too large.", field="body")
     if not raw.strip():
         if optional:
             return model.model_validate({})
-        raise ValidationError("A JSON body is required.", field="body")
+        raise InvalidInput("A JSON body is required.", field="body")
     try:
         data = json_input.loads(raw)
     except ValueError:
-        raise ValidationError("The request body is not valid JSON.", field="body") from None
+        raise InvalidInput("The request body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
-        raise ValidationError("The request body must be a JSON object.", field="body")
+        raise InvalidInput("The request body must be a JSON object.", field="body")
     try:
         return model.model_validate(data)
     except SchemaError as error:
@@ -55,7 +55,7 @@ def read_json(model: type[Model], *, optional: bool = False) -> Model:
         messages = {"missing": "This field is required.",
                     "extra_forbidden": "This field is not allowed."}
         message = messages.get(first["type"], first["msg"])
-        raise ValidationError(f"{field}: {message}", field=field) from None
+        raise InvalidInput(f"{field}: {message}", field=field) from None
 
 
 def read_query(model: type[Model]) -> Model:
@@ -66,7 +66,7 @@ def read_query(model: type[Model]) -> Model:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "query"
         message = "This parameter is required." if first["type"] == "missing" else first["msg"]
-        raise ValidationError(f"{field}: {message}", field=field) from None
+        raise InvalidInput(f"{field}: {message}", field=field) from None
 
 
 def email_in_body() -> str:

@@ -17,10 +17,10 @@ from app.core.errors import (
     EmailTaken,
     Forbidden,
     InvalidCredentials,
+    InvalidInput,
     NotFound,
     RateLimited,
     UsernameTaken,
-    ValidationError,
     WrongPassword,
 )
 from app.core.services import services, setting
@@ -35,13 +35,13 @@ NAME_MAX = 100
 
 def normalize_email(raw: object, *, field: str = "email") -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise ValidationError("Email is required.", field=field)
+        raise InvalidInput("Email is required.", field=field)
     if len(raw) > 254:
-        raise ValidationError("Email is too long.", field=field)
+        raise InvalidInput("Email is too long.", field=field)
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
     except EmailNotValidError:
-        raise ValidationError("Enter a valid email address.", field=field) from None
+        raise InvalidInput("Enter a valid email address.", field=field) from None
     return result.normalized.lower()
 
 
@@ -49,7 +49,7 @@ def normalize_username(raw: object, *, field: str = "username") -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str) or not USERNAME_PATTERN.match(raw.strip().lower()):
-        raise ValidationError(
+        raise InvalidInput(
             "Username must be 3-32 letters, digits, dots, dashes or underscores.", field=field
         )
     return raw.strip().lower()
@@ -59,10 +59,10 @@ def _clean_name(raw: object, field: str) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise ValidationError("Must be text.", field=field)
+        raise InvalidInput("Must be text.", field=field)
     value = raw.strip()
     if len(value) > NAME_MAX:
-        raise ValidationError(f"Must be at most {NAME_MAX} characters.", field=field)
+        raise InvalidInput(f"Must be at most {NAME_MAX} characters.", field=field)
     return value
 
 
@@ -70,7 +70,7 @@ def clean_phone(raw: object, field: str = "phone") -> str | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if not isinstance(raw, str) or not PHONE_PATTERN.match(raw.strip()):
-        raise ValidationError("Enter a valid phone number.", field=field)
+        raise InvalidInput("Enter a valid phone number.", field=field)
     return raw.strip()
 
 
@@ -97,7 +97,7 @@ def create_user(*, email: object, password: object, username: object = None,
     email = normalize_email(email)
     username = normalize_username(username)
     if not isinstance(password, str):
-        raise ValidationError("Password is required.", field="password")
+        raise InvalidInput("Password is required.", field="password")
     services().passwords.check_policy(password, personal=_personal_words(email, username))
     user = User(
         email=email,
@@ -171,9 +171,9 @@ def authenticate(email: object, password: object, *, client: ClientInfo) -> User
     address has an account. Only the right password reveals a locked or deactivated one.
     """
     if not isinstance(email, str) or not email.strip():
-        raise ValidationError("Email is required.", field="email")
+        raise InvalidInput("Email is required.", field="email")
     if not isinstance(password, str) or not password:
-        raise ValidationError("Password is required.", field="password")
+        raise InvalidInput("Password is required.", field="password")
     email_key = email.strip().lower()[:254]
     throttle = services().throttle
     account_limit = setting("LOGIN_ACCOUNT_LIMIT")
@@ -211,7 +211,7 @@ def update_profile(user: User, *, client: ClientInfo, **changes: object) -> User
     allowed = {"first_name", "last_name", "phone", "username"}
     unknown = set(changes) - allowed
     if unknown:
-        raise ValidationError("Unknown field.", field=sorted(unknown)[0])
+        raise InvalidInput("Unknown field.", field=sorted(unknown)[0])
     if "first_name" in changes:
         user.first_name = _clean_name(changes["first_name"], "first_name")
     if "last_name" in changes:
@@ -237,15 +237,15 @@ def change_password(user: User, *, current_password: object, new_password: objec
 
     passwords = services().passwords
     if not isinstance(current_password, str) or not current_password:
-        raise ValidationError("Current password is required.", field="current_password")
+        raise InvalidInput("Current password is required.", field="current_password")
     if not passwords.verify(user.password_hash, current_password):
         raise WrongPassword(field="current_password")
     if not isinstance(new_password, str):
-        raise ValidationError("New password is required.", field="new_password")
+        raise InvalidInput("New password is required.", field="new_password")
     passwords.check_policy(new_password, field="new_password",
                            personal=_personal_words(user.email, user.username))
     if passwords.verify(user.password_hash, new_password):
-        raise ValidationError("The new password must differ from the current one.",
+        raise InvalidInput("The new password must differ from the current one.",
                               field="new_password")
     user.password_hash = passwords.hash(new_password)
     user.password_changed_at = utcnow()
@@ -309,7 +309,7 @@ def delete_account(user: User, *, password: object, client: ClientInfo) -> None:
     its events no longer pointing at anyone (user_id NULL), the deletion event included.
     """
     if not isinstance(password, str) or not password:
-        raise ValidationError("Password is required.", field="password")
+        raise InvalidInput("Password is required.", field="password")
     if not services().passwords.verify(user.password_hash, password):
         raise WrongPassword("The password is incorrect.", field="password")
     user_id = user.id

@@ -23,11 +23,11 @@ from app.core.context import ClientInfo
 from app.core.errors import (
     AccountNotVerified,
     InvalidGrant,
+    InvalidInput,
     InvalidToken,
     MfaChallengeInvalid,
     MfaRequired,
     Unauthenticated,
-    ValidationError,
 )
 from app.core.mfa import challenges as mfa_challenges
 from app.core.mfa import enrolment as mfa_enrolment
@@ -169,7 +169,7 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
 def _pending_here(dialect: str, mfa_token: object, user_id: object) -> None:
     """Raise the challenge errors unless a live pending login started in this dialect."""
     if mfa_token is None and user_id is None:
-        raise ValidationError("Send the mfa_token of the pending login.", field="mfa_token")
+        raise InvalidInput("Send the mfa_token of the pending login.", field="mfa_token")
     challenge = mfa_challenges.find(mfa_token=mfa_token, user_id=user_id)
     if (challenge.context or {}).get("dialect") != dialect:
         raise MfaChallengeInvalid()
@@ -282,7 +282,7 @@ def logout_with_either(access_token: str | None, refresh_token: object, *, diale
     valid and its session ends.
     """
     if refresh_token is None and not access_token:
-        raise ValidationError("A refresh token is required.", field="refreshToken")
+        raise InvalidInput("A refresh token is required.", field="refreshToken")
     if refresh_token is not None:
         logout_with_refresh_token(refresh_token, dialect=dialect, client=client)
     if access_token:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.core import accounts, audit, clients
 from app.core.context import ClientInfo
-from app.core.errors import NotFound, ValidationError
+from app.core.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import User, UserAppData
 from app.models.types import utcnow
@@ -42,7 +42,7 @@ def register_user(*, application_id: object, email: object, password: object,
 
 def _key(key: object) -> str:
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
-        raise ValidationError("key must be 1-64 letters, digits, dots, dashes or underscores.",
+        raise InvalidInput("key must be 1-64 letters, digits, dots, dashes or underscores.",
                               field="key")
     return key
 
@@ -63,18 +63,18 @@ def _depth(value: object) -> int:
 
 def _check_value(value: object) -> None:
     if value is None:
-        raise ValidationError("value is required and may not be null.", field="value")
+        raise InvalidInput("value is required and may not be null.", field="value")
     if _depth(value) > VALUE_MAX_DEPTH:
-        raise ValidationError(f"value may be nested at most {VALUE_MAX_DEPTH} levels deep.",
+        raise InvalidInput(f"value may be nested at most {VALUE_MAX_DEPTH} levels deep.",
                               field="value")
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False,
                              allow_nan=False).encode()
     except (TypeError, ValueError):
-        raise ValidationError("value must be plain JSON (no NaN or Infinity).",
+        raise InvalidInput("value must be plain JSON (no NaN or Infinity).",
                               field="value") from None
     if len(encoded) > VALUE_MAX_BYTES:
-        raise ValidationError(f"value may be at most {VALUE_MAX_BYTES} bytes as JSON.",
+        raise InvalidInput(f"value may be at most {VALUE_MAX_BYTES} bytes as JSON.",
                               field="value")
 
 
@@ -97,7 +97,7 @@ def set_value(user: User, application_id: object, key: object, value: object) ->
     count = db.session.scalar(select(func.count()).select_from(UserAppData).where(
         UserAppData.user_id == user.id, UserAppData.application_id == app.client_id))
     if count >= KEYS_MAX:
-        raise ValidationError(f"At most {KEYS_MAX} keys may be stored per application.",
+        raise InvalidInput(f"At most {KEYS_MAX} keys may be stored per application.",
                               field="key")
     row = UserAppData(id=uuid.uuid4(), user_id=user.id, application_id=app.client_id,
                       key=key, value=value, updated_at=utcnow())

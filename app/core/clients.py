@@ -18,7 +18,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from sqlalchemy import delete, select
 
-from app.core.errors import NotFound, ValidationError
+from app.core.errors import InvalidInput, NotFound
 from app.core.keys import ALGORITHMS, derived_secret
 from app.core.sealing import seal, unseal
 from app.core.services import setting
@@ -80,7 +80,7 @@ def validate_redirect_uri(uri: object, *, field: str = "redirect_uri") -> str:
     Refused: relative URIs, fragments, userinfo, javascript:/data:/file: and any other scheme.
     """
     def refuse(reason: str):
-        return ValidationError(f"Redirect URI {reason}.", field=field)
+        return InvalidInput(f"Redirect URI {reason}.", field=field)
 
     if not isinstance(uri, str) or not uri:
         raise refuse("is required")
@@ -126,10 +126,10 @@ def _check_port(parts, refuse) -> None:
 
 def _validate_scope(scope: object) -> str:
     if not isinstance(scope, str):
-        raise ValidationError("Scope must be a space-separated string.", field="scope")
+        raise InvalidInput("Scope must be a space-separated string.", field="scope")
     items = scope.split()
     if any(not _SCOPE_TOKEN.fullmatch(item) for item in items):
-        raise ValidationError("Scope contains invalid characters.", field="scope")
+        raise InvalidInput("Scope contains invalid characters.", field="scope")
     return " ".join(dict.fromkeys(items))
 
 
@@ -138,20 +138,20 @@ def _validate_list(values: Iterable[str], allowed: Iterable[str], field: str) ->
     result = list(dict.fromkeys(values))
     for value in result:
         if value not in allowed:
-            raise ValidationError(f"Unsupported value {value!r}; expected one of "
+            raise InvalidInput(f"Unsupported value {value!r}; expected one of "
                                   + ", ".join(allowed) + ".", field=field)
     return result
 
 
 def _validate_jwks(jwks: object) -> dict:
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
-        raise ValidationError("jwks must be a JWK Set with at least one key.", field="jwks")
+        raise InvalidInput("jwks must be a JWK Set with at least one key.", field="jwks")
     try:
         key_set = KeySet.import_key_set(jwks)
     except (JoseError, ValueError, TypeError, KeyError):
-        raise ValidationError("jwks is not a valid JWK Set.", field="jwks") from None
+        raise InvalidInput("jwks is not a valid JWK Set.", field="jwks") from None
     if any(key.is_private for key in key_set):
-        raise ValidationError("jwks must hold public keys only.", field="jwks")
+        raise InvalidInput("jwks must hold public keys only.", field="jwks")
     return jwks
 
 
@@ -167,27 +167,27 @@ def create_client(name: str, redirect_uris: Iterable[str],
     The secret is shown once: only its HMAC digest is stored.
     """
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 200:
-        raise ValidationError("Client name is required (at most 200 characters).", field="name")
+        raise InvalidInput("Client name is required (at most 200 characters).", field="name")
     redirect_uris = [validate_redirect_uri(uri) for uri in dict.fromkeys(redirect_uris)]
     post_logout = [validate_redirect_uri(uri, field="post_logout_redirect_uri")
                    for uri in dict.fromkeys(post_logout_redirect_uris)]
     grants = _validate_list(grant_types, GRANT_TYPES, "grant_type")
     if not grants:
-        raise ValidationError("At least one grant type is required.", field="grant_type")
+        raise InvalidInput("At least one grant type is required.", field="grant_type")
     if "authorization_code" in grants and not redirect_uris:
-        raise ValidationError("The authorization_code grant needs a redirect URI.",
+        raise InvalidInput("The authorization_code grant needs a redirect URI.",
                               field="redirect_uri")
     method = auth_method or ("none" if public else "client_secret_basic")
     _validate_list([method], AUTH_METHODS, "auth_method")
     if public and method != "none":
-        raise ValidationError("A public client authenticates with 'none'.", field="auth_method")
+        raise InvalidInput("A public client authenticates with 'none'.", field="auth_method")
     if method == "none" and "client_credentials" in grants:
-        raise ValidationError("A public client cannot use client_credentials.",
+        raise InvalidInput("A public client cannot use client_credentials.",
                               field="grant_type")
     if method == "private_key_jwt":
         jwks = _validate_jwks(jwks)
     elif jwks is not None:
-        raise ValidationError("jwks is only used with private_key_jwt.", field="jwks")
+        raise InvalidInput("jwks is only used with private_key_jwt.", field="jwks")
     alg = id_token_alg or setting("ID_TOKEN_ALG")
     _validate_list([alg], ALGORITHMS, "id_token_alg")
 
@@ -221,10 +221,10 @@ def get_client(client_id: object) -> OAuthClient | None:
 def application(application_id: object, *, field: str = "application_id") -> OAuthClient:
     """The registered client an application_id names; a 400 naming the field otherwise."""
     if application_id is None or application_id == "":
-        raise ValidationError(f"{field} is required.", field=field)
+        raise InvalidInput(f"{field} is required.", field=field)
     client = get_client(application_id)
     if client is None:
-        raise ValidationError(f"{field} does not name a registered application.", field=field)
+        raise InvalidInput(f"{field} does not name a registered application.", field=field)
     return client
 
 
@@ -256,7 +256,7 @@ def rotate_secret(client_id: str) -> str:
     """Replace a confidential client's secret; the old one stops working at once."""
     client = _require(client_id)
     if client.token_endpoint_auth_method not in SECRET_METHODS:
-        raise ValidationError("This client does not authenticate with a secret.",
+        raise InvalidInput("This client does not authenticate with a secret.",
                               field="client_id")
     secret = secrets.token_urlsafe(32)
     client.secret_digest = _secret_digest(secret)

@@ -3,6 +3,12 @@
 `durable` marks an error that is the complete result of an operation whose side effects
 must be kept (a failed login still counts the attempt and writes its audit event); the
 request edge commits those and rolls everything else back.
+
+Names: an exception is named for what went wrong (EmailTaken, TokenExpired, InvalidInput,
+and outside this module KeyUnavailable, LogoutRefused), without an `Error` suffix. The
+suffix is kept for the few bases a surface catches by kind, each carrying one of several
+codes: TesseraError here, and the authorization server's PageError, RedirectError and
+BearerError.
 """
 
 from __future__ import annotations
@@ -22,13 +28,13 @@ class TesseraError(Exception):
         self.details = details
 
 
-class ValidationError(TesseraError):
+class InvalidInput(TesseraError):
     code = "validation"
     status = 400
     message = "The request is invalid."
 
 
-class WeakPassword(ValidationError):
+class WeakPassword(InvalidInput):
     code = "weak_password"
 
 
@@ -145,7 +151,7 @@ class RefreshTokenReused(InvalidGrant):
     durable = True
 
 
-class InvalidScope(ValidationError):
+class InvalidScope(InvalidInput):
     code = "invalid_scope"
     status = 400
     message = "The requested scope is invalid or exceeds what was granted."

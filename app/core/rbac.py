@@ -13,7 +13,7 @@ from sqlalchemy import or_, select
 
 from app.core import audit, clients
 from app.core.context import ClientInfo
-from app.core.errors import Forbidden, NotFound, ValidationError
+from app.core.errors import Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, UserRole
 
@@ -22,10 +22,10 @@ ROLE_ASSIGNED = "role.assigned"
 
 def role_by_name(name: object) -> Role:
     if not isinstance(name, str) or not name.strip():
-        raise ValidationError("A role name is required.", field="role")
+        raise InvalidInput("A role name is required.", field="role")
     role = db.session.scalar(select(Role).where(Role.name == name.strip().lower()))
     if role is None:
-        raise ValidationError(f"There is no role named {name.strip()!r}.", field="role")
+        raise InvalidInput(f"There is no role named {name.strip()!r}.", field="role")
     return role
 
 
@@ -95,7 +95,7 @@ def registration_roles(requested: object, *, self_service: tuple[str, ...], defa
     if requested is None or requested == "":
         return (default,) if default else ()
     if not isinstance(requested, str):
-        raise ValidationError("role must be a string.", field="role")
+        raise InvalidInput("role must be a string.", field="role")
     role = role_by_name(requested).name
     if role in self_service:
         return (role,)
@@ -138,7 +138,7 @@ def check_permission(user: User, action: object, resource: object, *,
     application, when named, must be a registered client."""
     for name, value in (("action", action), ("resource", resource)):
         if not isinstance(value, str) or not value.strip():
-            raise ValidationError(f"{name} is required.", field=name)
+            raise InvalidInput(f"{name} is required.", field=name)
     if application_id is not None:
         application_id = clients.application(application_id).client_id
     return is_permitted(user, action, resource, application_id)

@@ -19,7 +19,6 @@ from app.models.types import UTCDateTime, utcnow
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none", "private_key_jwt",
                 "client_secret_jwt")
-LOOPBACK_HOSTS = ("127.0.0.1", "[::1]", "localhost")
 
 
 def is_loopback_http(uri: str) -> bool:

@@ -17,10 +17,10 @@ from flask_login import current_user
 from app.core import acr as acr_levels
 from app.core import json_input
 from app.core.errors import (
+    InvalidInput,
     MfaChallengeInvalid,
     ReauthenticationRequired,
     TesseraError,
-    ValidationError,
 )
 from app.core.mfa import factors, passkeys
 from app.core.mfa import login as mfa_login
@@ -44,7 +44,7 @@ def _body() -> dict:
     except ValueError:
         body = None
     if not isinstance(body, dict):
-        raise ValidationError("Send a JSON object.", field="body")
+        raise InvalidInput("Send a JSON object.", field="body")
     return body
 
 

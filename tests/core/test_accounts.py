@@ -13,9 +13,9 @@ from app.core.errors import (
     AccountLocked,
     EmailTaken,
     InvalidCredentials,
+    InvalidInput,
     RateLimited,
     UsernameTaken,
-    ValidationError,
     WeakPassword,
     WrongPassword,
 )
@@ -56,7 +56,7 @@ def test_usernames_are_unique_regardless_of_case(app, make_user):
 ])
 def test_invalid_fields_are_refused_naming_the_field(app, fields, field):
     values = {"email": "ok@example.com", "password": DEFAULT_PASSWORD} | fields
-    with app.app_context(), pytest.raises(ValidationError) as caught:
+    with app.app_context(), pytest.raises(InvalidInput) as caught:
         accounts.create_user(**values)
     assert caught.value.field == field
 
@@ -214,7 +214,7 @@ def test_profile_updates_only_the_given_fields_and_are_audited(app, make_user):
         user = accounts.find_by_email(made["email"])
         assert (user.first_name, user.phone, user.username) == ("Ada", "+44 20 7946 0000", "ada")
         assert events("profile.updated")[0].details == {"fields": ["phone", "username"]}
-        with pytest.raises(ValidationError) as caught:
+        with pytest.raises(InvalidInput) as caught:
             accounts.update_profile(user, client=CLIENT, email="x@example.com")
         assert caught.value.field == "email"
 
@@ -233,7 +233,7 @@ def test_changing_password_needs_the_current_one_and_ends_other_sessions(app, ma
         with pytest.raises(WeakPassword):
             accounts.change_password(user, current_password=DEFAULT_PASSWORD,
                                      new_password="password123", client=CLIENT)
-        with pytest.raises(ValidationError, match="differ"):
+        with pytest.raises(InvalidInput, match="differ"):
             accounts.change_password(user, current_password=DEFAULT_PASSWORD,
                                      new_password=DEFAULT_PASSWORD, client=CLIENT)
         accounts.change_password(user, current_password=DEFAULT_PASSWORD,

@@ -11,7 +11,7 @@ from joserfc.jwk import generate_key
 from sqlalchemy import select
 
 from app.core import clients, keys, tokens
-from app.core.errors import NotFound, ValidationError
+from app.core.errors import InvalidInput, NotFound
 from app.extensions import db
 from app.models import OAuthClient, RefreshToken
 
@@ -57,7 +57,7 @@ def test_acceptable_redirect_uris(app, uri):
     ("https://rp.example.com/" + "a" * 2100, "longer"),
 ])
 def test_dangerous_redirect_uris_are_refused(app, uri, reason):
-    with app.app_context(), pytest.raises(ValidationError) as caught:
+    with app.app_context(), pytest.raises(InvalidInput) as caught:
         clients.validate_redirect_uri(uri)
     assert caught.value.field == "redirect_uri"
     assert reason in caught.value.message
@@ -189,7 +189,7 @@ def test_rotating_the_secret_retires_the_old_one(app):
 
 def test_a_public_client_has_no_secret_to_rotate(app):
     client_id, _ = make(app, public=True)
-    with app.app_context(), pytest.raises(ValidationError):
+    with app.app_context(), pytest.raises(InvalidInput):
         clients.rotate_secret(client_id)
 
 
@@ -231,7 +231,7 @@ def test_list_and_get(app):
     ({"id_token_alg": "HS256"}, "id_token_alg"),
 ])
 def test_bad_registrations_are_refused_naming_the_field(app, kwargs, field):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         make(app, **kwargs)
     assert caught.value.field == field
 
@@ -243,7 +243,7 @@ def test_private_key_jwt_clients_register_public_keys_only(app):
     assert secret is None
     with app.app_context():
         assert load(app, client_id).jwks["keys"][0]["kty"] == "EC"
-    with pytest.raises(ValidationError, match="public keys only"):
+    with pytest.raises(InvalidInput, match="public keys only"):
         make(app, auth_method="private_key_jwt", jwks={"keys": [key.as_dict(private=True)]})
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 from app.core.mail import mailer, outbox
 from app.extensions import db
 from app.models import OutboundMail
@@ -23,7 +23,7 @@ def add_send_route(app, *, fail: bool = False) -> None:
         mailer.queue("ada@example.com", "magic_link", email="ada@example.com",
                      url=mailer.link("/login/magic", token="abc"), minutes=15)
         if fail:
-            raise ValidationError("Something else went wrong.")
+            raise InvalidInput("Something else went wrong.")
         return "queued"
 
     app.add_url_rule("/test-send", "test_send", send)

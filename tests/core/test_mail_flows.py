@@ -13,9 +13,9 @@ from app.core import accounts
 from app.core.context import ClientInfo
 from app.core.errors import (
     AlreadyVerified,
+    InvalidInput,
     OneTimeTokenExpired,
     OneTimeTokenInvalid,
-    ValidationError,
     WeakPassword,
 )
 from app.core.mail import email_verification, magic_link, password_reset
@@ -142,7 +142,7 @@ def test_reset_sends_are_throttled_silently_per_address(ctx):
 
 
 def test_a_malformed_address_is_a_validation_error(ctx):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         password_reset.request("not-an-email", client=CLIENT)
     assert caught.value.field == "email"
 

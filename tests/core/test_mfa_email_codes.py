@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select, update
 
 from app.core.errors import (
+    InvalidInput,
     MfaAlreadyEnabled,
     MfaCodeExpired,
     MfaInvalidCode,
     MfaNotEnabled,
     RateLimited,
-    ValidationError,
 )
 from app.core.mfa import email_codes
 from app.extensions import db
@@ -50,7 +50,7 @@ def test_enable_and_disable(mfa_user, fresh_session):
 
 def test_an_unverified_address_cannot_receive_codes(mfa_user, fresh_session):
     mfa_user.email_verified = False
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(InvalidInput) as caught:
         email_codes.enable(mfa_user, session=fresh_session)
     assert caught.value.field == "email"
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import select, update
 
 from app.core.errors import (
+    InvalidInput,
     MfaAttemptsExceeded,
     MfaChallengeExpired,
     MfaChallengeInvalid,
     MfaInvalidCode,
     MfaNotEnabled,
-    ValidationError,
 )
 from app.core.mfa import challenges, login, passkeys, recovery_codes, trusted_devices
 from app.extensions import db
@@ -143,7 +143,7 @@ def test_a_method_the_user_has_not_enabled_spends_an_attempt(mfa_user, totp_secr
     pending = login.begin(mfa_user, amr=["pwd"])
     with pytest.raises(MfaNotEnabled):
         login.complete(mfa_token=pending.mfa_token, method="email", value="123456")
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         login.complete(mfa_token=pending.mfa_token, method="sms", value="123456")
     assert db.session.scalar(select(MfaChallenge.attempts)) == 2
 

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 from app.core.errors import (
+    InvalidInput,
     MfaNotEnabled,
     NotFound,
     PasskeyChallengeInvalid,
     PasskeyInvalid,
     ReauthenticationRequired,
-    ValidationError,
 )
 from app.core.mfa import login, passkeys
 from app.extensions import db
@@ -148,7 +148,7 @@ def test_registration_needs_a_recent_authentication(mfa_user, fresh_session):
 
 def test_a_malformed_body_is_a_validation_error(mfa_user, fresh_session):
     for body in (None, "not json", {"credential": 5}, {"id": 5}):
-        with pytest.raises(ValidationError):
+        with pytest.raises(InvalidInput):
             passkeys.register(mfa_user, body, session=fresh_session)
 
 
@@ -168,7 +168,7 @@ def test_a_credential_is_unwrapped_once_however_deeply_it_is_wrapped(mfa_user,
     credential = {"id": "abc"}
     for _ in range(5000):  # deeper than Python recurses
         credential = {"credential": credential}
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         passkeys.register(mfa_user, credential, session=fresh_session)
 
 
@@ -310,9 +310,9 @@ def test_passkeys_are_listed_renamed_and_deleted(mfa_user, fresh_session):
     _authenticator, row = enrol(mfa_user, fresh_session)
     renamed = passkeys.rename(mfa_user, row.id, "Phone", client=CLIENT)
     assert renamed.name == "Phone"
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         passkeys.rename(mfa_user, row.id, "   ")
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         passkeys.rename(mfa_user, row.id, "x" * 101)
     listed = passkeys.list_credentials(mfa_user)
     assert [(c.name, c.created_at is not None, c.last_used_at) for c in listed] == [

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from app.core import rbac
 from app.core.errors import (
     Forbidden,
+    InvalidInput,
     MfaInvalidCode,
     MfaNotEnabled,
     ReauthenticationRequired,
-    ValidationError,
     WrongPassword,
 )
 from app.core.mfa import (
@@ -59,7 +59,7 @@ def test_the_preferred_method_is_kept_while_enabled(mfa_user, fresh_session, tot
     email_codes.enable(mfa_user, session=fresh_session)
     enrolment.set_preferred(mfa_user, "email", client=CLIENT)
     assert enrolment.preferred_method(mfa_user) == "email"
-    with pytest.raises(ValidationError):
+    with pytest.raises(InvalidInput):
         enrolment.set_preferred(mfa_user, "recovery_code")
     email_codes.disable(mfa_user, session=fresh_session)
     with pytest.raises(MfaNotEnabled):

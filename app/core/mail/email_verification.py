@@ -73,7 +73,7 @@ def resend_or_refuse(user: User, *, client: ClientInfo | None = None) -> None:
 
 def resend_to_address(email: object, *, client: ClientInfo | None = None) -> None:
     """Resend for whoever owns the address, if it needs verifying. Always returns None;
-    raises only ValidationError for a malformed address. Every address gets the same work:
+    raises only InvalidInput for a malformed address. Every address gets the same work:
     the request is recorded and the outbox worker carries it out (resend_for_address)."""
     mail_requests.defer(ott.VERIFY_EMAIL, accounts.normalize_email(email), client=client)
 

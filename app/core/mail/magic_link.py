@@ -25,7 +25,7 @@ AMR = ["otp"]  # RFC 8176 has no "email"; a one-time secret delivered out of ban
 def send(email: object, *, client: ClientInfo | None = None,
          allow_registration: bool = False) -> None:
     """Send a sign-in link (or, with allow_registration, a sign-up link to an unknown
-    address). Always returns None; raises only ValidationError for a malformed address.
+    address). Always returns None; raises only InvalidInput for a malformed address.
     Every address gets the same work: the request is recorded and the outbox worker
     carries it out (send_link)."""
     mail_requests.defer(ott.MAGIC_LINK, accounts.normalize_email(email), client=client,

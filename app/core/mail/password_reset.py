@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.core import accounts, audit, sessions, tokens
 from app.core.context import ClientInfo
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 from app.core.mail import mail_requests, mailer
 from app.core.mail import one_time_tokens as ott
 from app.core.services import services, setting
@@ -20,7 +20,7 @@ from app.models.types import utcnow
 
 def request(email: object, *, client: ClientInfo | None = None) -> None:
     """Ask for a reset link for an address. Always returns None; raises only
-    ValidationError for a malformed address (that reveals nothing)."""
+    InvalidInput for a malformed address (that reveals nothing)."""
     mail_requests.defer(ott.PASSWORD_RESET, accounts.normalize_email(email), client=client)
 
 
@@ -54,7 +54,7 @@ def reset(token: object, new_password: object, *,
     """Set a new password with a reset token; end every session and refresh token.
 
     Errors: OneTimeTokenInvalid (`token_invalid`), OneTimeTokenExpired (`token_expired`),
-    ValidationError / WeakPassword (`validation` / `weak_password`, field "password"). A
+    InvalidInput / WeakPassword (`validation` / `weak_password`, field "password"). A
     password the policy refuses does not use up the token.
 
     MFA: this never signs the person in and never touches second factors, so a user with
@@ -63,7 +63,7 @@ def reset(token: object, new_password: object, *,
     """
     user = ott.check(token, ott.PASSWORD_RESET, client=client)
     if not isinstance(new_password, str) or not new_password:
-        raise ValidationError("New password is required.", field="password")
+        raise InvalidInput("New password is required.", field="password")
     passwords = services().passwords
     passwords.check_policy(new_password, field="password",
                            personal=(user.email.split("@", 1)[0], user.username))

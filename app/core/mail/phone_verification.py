@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from app.core import accounts, audit
 from app.core.context import ClientInfo
-from app.core.errors import RateLimited, ValidationError
+from app.core.errors import InvalidInput, RateLimited
 from app.core.mail import one_time_tokens as ott
 from app.core.mail import sms
 from app.core.services import services, setting
@@ -19,10 +19,10 @@ from app.models import User
 
 
 def send_code(user: User, *, client: ClientInfo | None = None) -> None:
-    """Text a fresh code to the user's phone. ValidationError (field `phone`) without a
+    """Text a fresh code to the user's phone. InvalidInput (field `phone`) without a
     number; RateLimited when the number had its share of codes."""
     if not user.phone:
-        raise ValidationError("Add a phone number to your profile first.", field="phone")
+        raise InvalidInput("Add a phone number to your profile first.", field="phone")
     retry_after = services().throttle.consume(setting("SMS_SEND_LIMIT"), "sms",
                                               ott.VERIFY_PHONE, user.phone)
     if retry_after is not None:
@@ -38,13 +38,13 @@ def send_code(user: User, *, client: ClientInfo | None = None) -> None:
 
 
 def verify(phone: object, code: object, *, client: ClientInfo | None = None) -> User:
-    """Mark the phone verified with the code sent to it. ValidationError for a malformed
+    """Mark the phone verified with the code sent to it. InvalidInput for a malformed
     number; otherwise a number that was sent no code, or whose code expired or went to an
     account that has another number now, answers exactly like a wrong code (WrongCode,
     field `code`; see one_time_tokens.consume_code_sent_to)."""
     number = accounts.clean_phone(phone)
     if number is None:
-        raise ValidationError("Enter a valid phone number.", field="phone")
+        raise InvalidInput("Enter a valid phone number.", field="phone")
     user = ott.consume_code_sent_to(number, code, ott.VERIFY_PHONE, client=client)
     user.phone_verified = True
     audit.record(audit.PHONE_VERIFIED, user_id=user.id, client=client)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from app.core import audit
 from app.core.context import ClientInfo
 from app.core.errors import (
+    InvalidInput,
     MfaAlreadyEnabled,
     MfaCodeExpired,
     MfaInvalidCode,
@@ -18,7 +19,6 @@ from app.core.errors import (
     OneTimeTokenExpired,
     OneTimeTokenInvalid,
     RateLimited,
-    ValidationError,
 )
 from app.core.mail import mailer
 from app.core.mail import one_time_tokens as ott
@@ -33,11 +33,11 @@ def is_enabled(user: User) -> bool:
 
 
 def enable(user: User, *, session: AuthSession | None, client: ClientInfo | None = None) -> None:
-    """Turn the email factor on. Raises ReauthenticationRequired, ValidationError (the email
+    """Turn the email factor on. Raises ReauthenticationRequired, InvalidInput (the email
     address is not verified), MfaAlreadyEnabled."""
     recent_auth.require(session, user)
     if not user.email_verified:
-        raise ValidationError("Verify your email address before using it for sign-in codes.",
+        raise InvalidInput("Verify your email address before using it for sign-in codes.",
                               field="email")
     row = user_settings.get_or_create(user)
     if row.email_enabled:

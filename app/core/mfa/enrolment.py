@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import MfaNotEnabled, ValidationError
+from app.core.errors import InvalidInput, MfaNotEnabled
 from app.core.mfa import email_codes, factors, passkeys, recovery_codes, totp, user_settings
 from app.models import User
 
@@ -46,10 +46,10 @@ def preferred_method(user: User, methods: list[str] | None = None) -> str | None
 
 
 def set_preferred(user: User, method: object, *, client: ClientInfo | None = None) -> None:
-    """Choose which method login offers first. Raises ValidationError (not a method one can
+    """Choose which method login offers first. Raises InvalidInput (not a method one can
     prefer), MfaNotEnabled (that method is not enabled for the user)."""
     if method not in PREFERABLE:
-        raise ValidationError("Choose one of " + ", ".join(PREFERABLE) + ".", field="method")
+        raise InvalidInput("Choose one of " + ", ".join(PREFERABLE) + ".", field="method")
     if method not in enabled_methods(user):
         raise MfaNotEnabled(field="method")
     user_settings.get_or_create(user).preferred_method = method

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 from app.core.mfa import amr, email_codes, passkeys, recent_auth, recovery_codes, totp
 from app.models import AuthSession, User
 
@@ -20,7 +20,7 @@ def verify(user: User, method: object, value: object, *,
     """Check `value` as the user's factor `method` and use it up; returns its amr values.
 
     value: the 6-digit code (totp, email), a recovery code, or the browser's
-    credential.toJSON() (webauthn). Raises ValidationError (unknown method), MfaNotEnabled,
+    credential.toJSON() (webauthn). Raises InvalidInput (unknown method), MfaNotEnabled,
     MfaInvalidCode / MfaCodeExpired, PasskeyInvalid / PasskeyChallengeInvalid, RateLimited.
     """
     if method == TOTP:
@@ -35,7 +35,7 @@ def verify(user: User, method: object, value: object, *,
     elif method == WEBAUTHN:
         earned = passkeys.verify_authentication(value, user=user, client=client).amr
     else:
-        raise ValidationError("Unknown second-factor method; expected one of "
+        raise InvalidInput("Unknown second-factor method; expected one of "
                               + ", ".join(METHODS) + ".", field="method")
     details = {"remaining": recovery_codes.remaining(user)} if method == RECOVERY_CODE else {}
     audit.record(audit.MFA_VERIFIED, user_id=user.id, client=client, method=method, **details)

@@ -160,7 +160,7 @@ def complete(*, method: object, value: object, mfa_token: object = None,
     """Check the second factor against the pending login and finish it.
 
     Each call spends one attempt first. Raises MfaChallengeInvalid / MfaChallengeExpired /
-    MfaAttemptsExceeded, ValidationError (unknown method), MfaNotEnabled (a method the user
+    MfaAttemptsExceeded, InvalidInput (unknown method), MfaNotEnabled (a method the user
     has not enabled: still an attempt), MfaInvalidCode / MfaCodeExpired / PasskeyInvalid /
     PasskeyChallengeInvalid (durable: the attempt is kept; details["attempts_left"] says
     how many remain, and at 0 the pending login is over), RateLimited.
@@ -199,7 +199,7 @@ def passwordless(credential: object, *, client: ClientInfo | None = None
                  ) -> tuple[User, list[str]]:
     """Sign in with a discoverable passkey alone; returns the user and the session's amr
     (the key's, plus `mfa`: possession and the authenticator's user verification). Raises
-    ValidationError, PasskeyChallengeInvalid, PasskeyInvalid; an inactive or locked
+    InvalidInput, PasskeyChallengeInvalid, PasskeyInvalid; an inactive or locked
     account's passkey is refused as PasskeyInvalid."""
     verified = passkeys.verify_authentication(credential, client=client)
     user = verified.user

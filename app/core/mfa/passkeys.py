@@ -42,7 +42,7 @@ from webauthn.helpers.structs import (
 
 from app.core import audit, json_input
 from app.core.context import ClientInfo
-from app.core.errors import MfaNotEnabled, NotFound, PasskeyInvalid, ValidationError
+from app.core.errors import InvalidInput, MfaNotEnabled, NotFound, PasskeyInvalid
 from app.core.mfa import amr, recent_auth, webauthn_challenges
 from app.core.services import setting
 from app.extensions import db
@@ -90,7 +90,7 @@ def credential_from_body(body: object) -> dict:
     if isinstance(body, dict) and isinstance(body.get("credential"), dict | str):
         body = _parsed(body["credential"])
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
-        raise ValidationError("A WebAuthn credential (credential.toJSON()) is required.",
+        raise InvalidInput("A WebAuthn credential (credential.toJSON()) is required.",
                               field="credential")
     return body
 
@@ -101,7 +101,7 @@ def _parsed(value: object) -> object:
     try:
         return json_input.loads(value)
     except ValueError:
-        raise ValidationError("The credential is not valid JSON.", field="credential") from None
+        raise InvalidInput("The credential is not valid JSON.", field="credential") from None
 
 
 def _descriptor(row: WebAuthnCredential) -> PublicKeyCredentialDescriptor:
@@ -156,7 +156,7 @@ def register(user: User, credential: object, *, session: AuthSession | None,
              name: object = None, client: ClientInfo | None = None) -> WebAuthnCredential:
     """Verify the browser's attestation and keep the new credential.
 
-    Raises ReauthenticationRequired, ValidationError (no credential, bad name),
+    Raises ReauthenticationRequired, InvalidInput (no credential, bad name),
     PasskeyChallengeInvalid (unknown, used or expired challenge), PasskeyInvalid (does not
     verify, or the credential is already registered).
     """
@@ -223,7 +223,7 @@ def verify_authentication(credential: object, *, user: User | None = None,
     """Verify an assertion; with `user`, the passkey must be theirs (second factor), without,
     it names its user and must have verified them (passwordless).
 
-    Raises ValidationError (no credential), PasskeyChallengeInvalid, PasskeyInvalid
+    Raises InvalidInput (no credential), PasskeyChallengeInvalid, PasskeyInvalid
     (unknown credential, another user's, bad signature or origin, counter not moving
     forward, user not verified when passwordless). Every failure is audited.
     """
@@ -290,10 +290,10 @@ def _advance_sign_count(row: WebAuthnCredential, new_count: int, refuse) -> None
 
 def _clean_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise ValidationError("Give the passkey a name.", field="name")
+        raise InvalidInput("Give the passkey a name.", field="name")
     name = " ".join(name.split())
     if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(f"Names are at most {NAME_MAX_LENGTH} characters.", field="name")
+        raise InvalidInput(f"Names are at most {NAME_MAX_LENGTH} characters.", field="name")
     return name
 
 
@@ -318,7 +318,7 @@ def find_credential(user: User, credential_id: object) -> WebAuthnCredential:
 
 def rename(user: User, credential_id: object, name: object, *,
            client: ClientInfo | None = None) -> WebAuthnCredential:
-    """Rename one of the user's passkeys. Raises NotFound, ValidationError."""
+    """Rename one of the user's passkeys. Raises NotFound, InvalidInput."""
     row = find_credential(user, credential_id)
     row.name = _clean_name(name)
     audit.record(audit.MFA_PASSKEY_RENAMED, user_id=user.id, client=client,

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from app.core import audit
 from app.core.context import ClientInfo
-from app.core.errors import RateLimited, ReauthenticationRequired, ValidationError, WrongPassword
+from app.core.errors import InvalidInput, RateLimited, ReauthenticationRequired, WrongPassword
 from app.core.mfa import amr as amr_values
 from app.core.services import services, setting
 from app.models import AuthSession, User
@@ -41,10 +41,10 @@ def mark_fresh(session: AuthSession, amr: list[str]) -> None:
 
 def check_password(user: User, password: object, *, client: ClientInfo | None = None,
                    field: str = "password") -> None:
-    """Re-check the account's password (throttled like logins). Raises ValidationError when
+    """Re-check the account's password (throttled like logins). Raises InvalidInput when
     missing, RateLimited when too many tries, WrongPassword when wrong."""
     if not isinstance(password, str) or not password:
-        raise ValidationError("Password is required.", field=field)
+        raise InvalidInput("Password is required.", field=field)
     retry_after = services().throttle.consume(setting("LOGIN_ACCOUNT_LIMIT"), "reauth",
                                               str(user.id))
     if retry_after is not None:

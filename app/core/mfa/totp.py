@@ -141,7 +141,7 @@ def disable(user: User, *, code: object = None, password: object = None,
             client: ClientInfo | None = None) -> None:
     """Remove the factor, proven by a current code or the account password.
 
-    Raises MfaNotEnabled, MfaInvalidCode / WrongPassword, ValidationError (neither given),
+    Raises MfaNotEnabled, MfaInvalidCode / WrongPassword, InvalidInput (neither given),
     RateLimited.
     """
     factor = _factor(user)

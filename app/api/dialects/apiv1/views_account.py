@@ -18,7 +18,7 @@ from app.api.dialects.apiv1.shapes import (
     user_out,
 )
 from app.core import accounts, api_logins
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 
 # This document's profile field -> core's
 PROFILE_FIELDS = {"firstName": "first_name", "lastName": "last_name", "phoneNumber": "phone"}
@@ -63,12 +63,12 @@ def delete_account(caller: api_logins.Principal, body: DeleteAccountBody):
 
 def _unlock_target(body: UnlockBody) -> uuid.UUID | str | None:
     if body.email is not None and body.userId is not None:
-        raise ValidationError("Send either email or userId, not both.", field="userId")
+        raise InvalidInput("Send either email or userId, not both.", field="userId")
     if body.userId is not None:
         try:
             return uuid.UUID(body.userId)
         except ValueError:
-            raise ValidationError("userId is not a valid id.", field="userId") from None
+            raise InvalidInput("userId is not a valid id.", field="userId") from None
     return body.email
 
 

@@ -37,7 +37,7 @@ from app.api.dialects.apiv1.shapes import (
     sign_in_out,
 )
 from app.core import admin, api_logins
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 from app.core.mfa import factors, totp, trusted_devices
 from app.core.mfa import status as mfa_status
 
@@ -64,7 +64,7 @@ def _verify(method: str, body):
         return ok("MFA verified.", {"verified": True, "method": method,
                                     "authTime": caller.session.auth_time.isoformat()})
     if body.mfaToken is None:
-        raise ValidationError("Send the mfaToken from /login.", field="mfaToken")
+        raise InvalidInput("Send the mfaToken from /login.", field="mfaToken")
     issued, device_token = api_logins.finish_mfa_login(
         method=method, value=body.code, mfa_token=body.mfaToken, dialect=dialect.id,
         client=client_info(), remember_device=body.rememberDevice)
@@ -123,10 +123,10 @@ def verify_totp(body: VerifyTotpBody):
                request=ResetUserMfaBody, response=Envelope, auth=True)
 def reset_user_mfa(caller: api_logins.Principal, body: ResetUserMfaBody):
     if body.userId is not None and body.email is not None:
-        raise ValidationError("Send either userId or email, not both.", field="userId")
+        raise InvalidInput("Send either userId or email, not both.", field="userId")
     target = body.userId if body.userId is not None else body.email
     if target is None:
-        raise ValidationError("Name the account by userId or email.", field="userId")
+        raise InvalidInput("Name the account by userId or email.", field="userId")
     user = admin.reset_mfa(target, actor=caller.user, client=client_info(),
                                           reason=body.reason)
     return ok("MFA reset.", {"userId": str(user.id), **status_out(user)})

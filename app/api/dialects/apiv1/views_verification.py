@@ -22,7 +22,7 @@ from app.api.dialects.apiv1.shapes import (
     user_out,
 )
 from app.core import api_logins
-from app.core.errors import Unauthenticated, ValidationError
+from app.core.errors import InvalidInput, Unauthenticated
 from app.core.mail import email_verification, password_reset, phone_verification
 
 SENT_IF_NEEDED = "If that address has an account that needs it, a message is on its way."
@@ -62,7 +62,7 @@ def send_login_code(body: OtpSendBody):
     if body.mfaToken is None:
         raise Unauthenticated("A bearer token (or the mfaToken of an MFA login) is required.")
     if body.method != "email":
-        raise ValidationError("Sign-in codes go by email.", field="method")
+        raise InvalidInput("Sign-in codes go by email.", field="method")
     api_logins.send_mfa_email_code(mfa_token=body.mfaToken, dialect=dialect.id,
                                    client=client_info())
     return ok("Code sent.")

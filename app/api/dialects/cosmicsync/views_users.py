@@ -19,14 +19,14 @@ from app.api.dialects.cosmicsync.shapes import (
     profile_out,
 )
 from app.core import accounts, api_logins, app_data, rbac
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 
 
 def data_application_id(query: ApplicationQuery, from_body: str | None = None) -> str | None:
     """The application of a data request: the query parameter or the body field."""
     from_query = query.application_id
     if from_query is not None and from_body is not None and from_query != from_body:
-        raise ValidationError("application_id differs between the query and the body.",
+        raise InvalidInput("application_id differs between the query and the body.",
                               field="application_id")
     return from_body if from_body is not None else from_query
 

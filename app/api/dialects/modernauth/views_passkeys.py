@@ -18,7 +18,7 @@ from app.api.dialects.modernauth.shapes import (
     passkey_out,
 )
 from app.core import api_logins
-from app.core.errors import ValidationError
+from app.core.errors import InvalidInput
 from app.core.mfa import passkeys
 
 
@@ -53,7 +53,7 @@ def webauthn_credentials(caller: api_logins.Principal):
 def webauthn_credential_delete(caller: api_logins.Principal, body: DeleteCredentialBody):
     credential_id = body.credential_id or body.id or request.args.get("id")
     if not credential_id:
-        raise ValidationError("Name the passkey to delete.", field="credential_id")
+        raise InvalidInput("Name the passkey to delete.", field="credential_id")
     reauthenticate(caller, body)
     passkeys.delete(caller.user, credential_id, session=caller.session, client=client_info())
     return with_others_ended({"message": "Passkey deleted."}, body, caller)
