@@ -1,1 +1,1 @@
-"""The JSON compatibility API: one core, five documented dialects (see api-docs)."""
+"""The JSON compatibility API: one core, five documented dialects (see docs/dialects/)."""

@@ -1,7 +1,8 @@
 """Which dialects are mounted where (TESSERA_API_MOUNTS), and which one owns a path.
 
-Defaults follow api-docs/README.md. A path that two mounted dialects would both claim is
-a start-up error, so one document can never silently shadow another.
+Defaults are each document's own base path (docs/dialects/). A path that two mounted
+dialects would both claim is a start-up error, so one document can never silently shadow
+another.
 """
 
 from __future__ import annotations

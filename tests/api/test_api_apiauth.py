@@ -1,4 +1,4 @@
-"""apiauth (api-docs 001) at /api/auth: every endpoint of this dialect in issue scope."""
+"""apiauth (docs/dialects/apiauth.md) at /api/auth: every endpoint this dialect serves."""
 
 from __future__ import annotations
 

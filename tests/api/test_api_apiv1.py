@@ -1,4 +1,4 @@
-"""apiv1 (api-docs 002) at /api/v1/auth: every endpoint of this dialect in issue scope."""
+"""apiv1 (docs/dialects/apiv1.md) at /api/v1/auth: every endpoint this dialect serves."""
 
 import pytest
 from sqlalchemy import func, select

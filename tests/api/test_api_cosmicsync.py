@@ -1,4 +1,4 @@
-"""cosmicsync (api-docs 000) at /: every endpoint of this dialect in issue scope."""
+"""cosmicsync (docs/dialects/cosmicsync.md) at /: every endpoint this dialect serves."""
 
 from __future__ import annotations
 

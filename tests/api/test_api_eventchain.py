@@ -1,4 +1,7 @@
-"""eventchain (api-docs 003) at /eventchain/v1/auth: every endpoint of this dialect in scope."""
+"""eventchain at /eventchain/v1/auth: every endpoint this dialect serves.
+
+Described in docs/dialects/eventchain.md.
+"""
 
 import pytest
 from sqlalchemy import update

@@ -1,4 +1,4 @@
-"""modernauth (api-docs 004) at /v1: every endpoint of this dialect in issue scope."""
+"""modernauth (docs/dialects/modernauth.md) at /v1: every endpoint this dialect serves."""
 
 import pytest
 

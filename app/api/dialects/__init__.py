@@ -1,1 +1,2 @@
-"""One module per documented API (api-docs/): its routes, envelope and error table."""
+"""One package per documented JSON API (docs/dialects/): its document object and tables,
+its shapes, and its views by topic."""

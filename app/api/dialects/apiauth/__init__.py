@@ -1,4 +1,5 @@
-"""apiauth (api-docs 001): `{"status": "success", ...}`; failures `{"status": "fail"|"error"}`.
+"""apiauth: `{"status": "success", ...}`; failures `{"status": "fail"|"error"}`.
+Described in docs/dialects/apiauth.md.
 
 Where the document is silent or unsafe:
 - `role: "admin"` at registration is granted only when the request carries an

@@ -1,4 +1,4 @@
-"""apiv1 (api-docs 002): success `{"message", "data", "status"}`; errors add `error`.
+"""apiv1 (docs/dialects/apiv1.md): success `{"message", "data", "status"}`; errors add `error`.
 
 Field names are the document's camelCase. Core names a field in its own spelling
 (`first_name`, `current_password`, ...); the error envelope translates it back, so an error

@@ -1,4 +1,5 @@
-"""cosmicsync (api-docs 000): bare objects, mounted at / as documented (/auth, /users).
+"""cosmicsync: bare objects, mounted at / as documented (/auth, /users).
+Described in docs/dialects/cosmicsync.md.
 
 Where the document is silent or unsafe:
 - `application_id` (register, login, role assignment) must be the client_id of a registered

@@ -1,4 +1,5 @@
-"""eventchain (api-docs 003): `{"success": true, "data"}`; failures carry AUTH_00x codes.
+"""eventchain: `{"success": true, "data"}`; failures carry AUTH_00x codes.
+Described in docs/dialects/eventchain.md.
 
 Mounted at /eventchain/v1/auth by default: the document's own base, /v1/auth, is also
 modernauth's. Registration does not sign in (the document returns no token), and never

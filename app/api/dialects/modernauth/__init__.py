@@ -1,4 +1,5 @@
-"""modernauth (api-docs 004): bare objects, `{"error", "message"}` on failure, mounted at /v1.
+"""modernauth: bare objects, `{"error", "message"}` on failure, mounted at /v1.
+Described in docs/dialects/modernauth.md.
 
 `document` holds the dialect object and its tables, `shapes` the request and reply shapes;
 each `views_*` module registers one topic's routes on the dialect object, imported here.
