@@ -15,7 +15,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, OctKey
 
-from app.core import json_input, replay, signed_jwt
+from app.core import clients, json_input, replay, signed_jwt
 from app.core.errors import InvalidToken
 from app.core.services import setting
 
@@ -62,9 +62,7 @@ class ClientAssertion:
         else:
             if alg != "HS256":
                 raise InvalidClientError(description="client_secret_jwt assertions use HS256.")
-            from app.core.clients import plain_secret
-
-            secret = plain_secret(client)
+            secret = clients.plain_secret(client)
             if secret is None:
                 raise InvalidClientError(description="The client has no secret.")
             key = OctKey.import_key(secret)
