@@ -95,8 +95,8 @@ def _assert_unavailable(response: httpx.Response) -> None:
     assert int(response.headers["Retry-After"]) > 0
 
 
-def _assert_every_surface_answers_503(served, browser, email) -> None:
-    for path, envelope in DIALECT_LOGINS.values():
+def _assert_every_surface_answers_503(served, browser, email, dialects=DIALECT_LOGINS) -> None:
+    for path, envelope in (DIALECT_LOGINS[name] for name in dialects):
         response = served.http.post(path, json={"email": email,
                                                 "password": DEFAULT_PASSWORD})
         _assert_unavailable(response)
@@ -148,7 +148,9 @@ def test_a_frozen_database_is_a_503_within_the_timeouts_and_discovery_and_jwks_s
     served.proxy.freeze()
     with served.app.app_context():
         keys.invalidate_cache()  # as when the key cache's period has run out
-    _assert_every_surface_answers_503(served, browser, email)
+    # Each request here waits out a timeout: one dialect stands for all (their envelopes
+    # are checked on a cut database above).
+    _assert_every_surface_answers_503(served, browser, email, dialects=["apiv1"])
     health = served.http.get("/health")
     assert health.status_code == 503
     assert health.json()["checks"]["database"] == "timeout"
