@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from app.core import keys
-from app.extensions import db
+from app.extensions import csrf, db
+from app.models import Role
 from tests.conftest import DEFAULT_PASSWORD, IN_CI
 from tests.support.csrf import csrf_from
 from tests.support.tcp_proxy import TcpProxy
@@ -172,3 +173,32 @@ def test_postgresql_sessions_carry_the_configured_timeouts(proxy, app_factory):
     assert shown["statement_timeout"] == "1s"
     assert shown["idle_in_transaction_session_timeout"] == "2s"
     assert shown["search_path"].startswith("tessera_test_")  # the URL's own options kept
+
+
+def test_a_statement_past_the_statement_timeout_is_a_503(served):
+    @served.app.get("/v1/slow")
+    def slow():
+        db.session.execute(text("SELECT pg_sleep(3)"))  # the timeout here is 1 s
+        return {"slept": True}
+
+    response = served.http.get("/v1/slow")
+    _assert_unavailable(response)
+    assert response.json() == DIALECT_LOGINS["modernauth"][1]
+    assert served.http.get("/health").json()["checks"]["database"] == "ok"
+
+
+def test_a_database_lost_before_the_commit_is_a_503_and_nothing_is_written(served, query):
+    @served.app.post("/v1/write-then-lose")
+    @csrf.exempt
+    def write_then_lose():
+        db.session.add(Role(name="written-before-the-outage", description="x"))
+        db.session.flush()
+        served.proxy.cut()  # the database goes away between the view and the commit
+        return {"written": True}
+
+    response = served.http.post("/v1/write-then-lose")
+    _assert_unavailable(response)
+    assert response.json() == DIALECT_LOGINS["modernauth"][1]
+    served.proxy.restore()
+    assert query(lambda session: session.query(Role).filter_by(
+        name="written-before-the-outage").count()) == 0
