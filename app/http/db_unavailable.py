@@ -60,12 +60,13 @@ def _unavailable(error: BaseException) -> Response:
     _log_once(error)
     # The page's template asks who is signed in: without a database, nobody is.
     session_cookie.leave_unresolved()
-    g.setdefault(_ANSWERED, True)  # read by _keep_retry_after
+    setattr(g, _ANSWERED, True)  # read by _keep_retry_after
     return error_response(503, MESSAGE, code=CODE,
                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def _keep_retry_after(response: Response) -> Response:
+    """Put back this outage's own Retry-After, whatever another hook wrote there."""
     if g.get(_ANSWERED) and response.status_code == 503:
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
