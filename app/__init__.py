@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core import db_deadlines
 from config.settings import PROJECT_ROOT, instance_path, load_settings
 
 
@@ -33,9 +34,7 @@ def configure_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
     https = settings["ISSUER"].startswith("https://")
     app.config.update(
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
-        # No pre-ping: it costs a round trip per checkout on the token hot path. A dropped
-        # connection fails one request and SQLAlchemy then refreshes the whole pool.
-        SQLALCHEMY_ENGINE_OPTIONS={"pool_recycle": 1800},
+        SQLALCHEMY_ENGINE_OPTIONS=db_deadlines.engine_options(settings),
         SECURE_COOKIES=https,
         # Flask's own signed cookie carries only the CSRF token and flashed messages.
         SESSION_COOKIE_NAME="__Host-tessera_state" if https else "tessera_state",
@@ -65,6 +64,9 @@ def configure_extensions(app: Flask) -> None:
     from app.extensions import csrf, db, login_manager, migrate
 
     db.init_app(app)
+    with app.app_context():
+        # A stuck PostgreSQL fails a request within seconds instead of holding its worker.
+        db_deadlines.install(db.engine, app.config)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"),
                      render_as_batch=True)
     csrf.init_app(app)

@@ -40,6 +40,14 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _positive_seconds(raw: str) -> float:
+    """Seconds, fractions allowed (`0.5`): the database timeouts are short."""
+    value = float(raw)
+    if not value > 0 or value == float("inf"):
+        raise ValueError("expected a positive number of seconds")
+    return value
+
+
 def _choice(*allowed: str) -> Callable[[str], str]:
     def parse(raw: str) -> str:
         value = raw.strip().lower()
@@ -117,6 +125,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", str, None,
             "SQLAlchemy URL. Defaults to SQLite at `instance/tessera.db`; use "
             "`postgresql+psycopg://...` for PostgreSQL."),
+    Setting("DATABASE_CONNECT_TIMEOUT", _positive_int, 3,
+            "Seconds to wait while opening a PostgreSQL connection (psycopg `connect_timeout`; "
+            "PostgreSQL counts at least 2)."),
+    Setting("DATABASE_STATEMENT_TIMEOUT", _positive_seconds, 5.0,
+            "Seconds one SQL statement may run (PostgreSQL `statement_timeout`); Tessera stops "
+            "waiting for an answer one second later, so a frozen connection fails too."),
+    Setting("DATABASE_IDLE_IN_TRANSACTION_TIMEOUT", _positive_seconds, 30.0,
+            "Seconds PostgreSQL keeps a session that sits idle inside a transaction "
+            "(`idle_in_transaction_session_timeout`) before ending it and freeing its locks."),
+    Setting("DATABASE_POOL_TIMEOUT", _positive_seconds, 5.0,
+            "Seconds a request waits for a free connection from the pool."),
+    Setting("HEALTH_TIMEOUT", _positive_seconds, 2.0,
+            "Seconds `/health` waits for the database before reporting it as `timeout`."),
     Setting("REDIS_URL", str, "",
             "Redis for rate limits and short-lived state shared by every instance. "
             "Empty: in-process memory."),

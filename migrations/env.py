@@ -3,6 +3,7 @@
 from alembic import context
 from flask import current_app
 
+from app.core import db_deadlines
 from app.extensions import db
 
 metadata = db.metadata
@@ -17,7 +18,8 @@ def run_offline() -> None:
 
 
 def run_online() -> None:
-    with db.engine.connect() as connection:
+    # A migration may rewrite a large table: the request timeouts do not apply to it.
+    with db.engine.connect() as connection, db_deadlines.unbounded(connection):
         context.configure(connection=connection, **options)
         with context.begin_transaction():
             context.run_migrations()

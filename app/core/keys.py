@@ -42,6 +42,8 @@ _KEY_SHAPES = {"RS256": ("RSA", 2048), "ES256": ("EC", "P-256"), "EdDSA": ("OKP"
 JWKS_CACHE_SECONDS = 30
 _CACHE = "tessera.jwks"
 _ACTIVE_CACHE = "tessera.active_kids"
+# The keys this process last read; kept through invalidate_cache() for a database outage.
+_LAST_KNOWN = "tessera.jwks_last_known"
 
 # joserfc flags "EdDSA" as superseded by RFC 9864's "Ed25519". Relying parties know "EdDSA"
 # (OIDC discovery lists it) and few know "Ed25519" yet, so Tessera publishes EdDSA on
@@ -241,6 +243,7 @@ def _published(*, may_rotate: bool = True) -> dict[str, _Published]:
     entries = {row.kid: _Published(row.alg, dict(row.public_jwk), import_key(row.public_jwk))
                for row in rows}
     current_app.extensions[_CACHE] = (time.monotonic() + JWKS_CACHE_SECONDS, entries)
+    current_app.extensions[_LAST_KNOWN] = entries
     return entries
 
 
@@ -252,7 +255,26 @@ def invalidate_cache() -> None:
 
 def jwks() -> dict:
     """The public JWKS: active, next and recently retired keys, each with kid, alg, use."""
-    return {"keys": [dict(entry.jwk) for entry in _published().values()]}
+    return _as_jwks(_published())
+
+
+def last_known_jwks() -> dict | None:
+    """The JWKS as this process last read it, for when the database cannot be read; None
+    before the first read. It is served from memory for another cache period before the
+    database is asked again, so an outage costs one slow answer, not one per request.
+
+    Safe to serve: a key is published as next long before it signs, and a retired one
+    stays published for days, so a copy a few minutes old verifies every token in use.
+    """
+    entries = current_app.extensions.get(_LAST_KNOWN)
+    if entries is None:
+        return None
+    current_app.extensions[_CACHE] = (time.monotonic() + JWKS_CACHE_SECONDS, entries)
+    return _as_jwks(entries)
+
+
+def _as_jwks(entries: dict[str, _Published]) -> dict:
+    return {"keys": [dict(entry.jwk) for entry in entries.values()]}
 
 
 def verification_key(kid: object) -> tuple[str, Key] | None:

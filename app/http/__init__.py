@@ -2,8 +2,9 @@
 
 Who is calling (`client`), the browser's sign-in cookie (`session_cookie`), one transaction
 per request (`transaction`), the headers every answer carries (`headers`), which surface
-owns a path (`surfaces`: the pages, OIDC and each JSON dialect register their claims), and
-where an error becomes a response (`errors`). Surfaces import from here; nothing here
+owns a path (`surfaces`: the pages, OIDC and each JSON dialect register their claims),
+where an error becomes a response (`errors`), and how an unavailable database is answered
+(`db_unavailable`: 503 with Retry-After). Surfaces import from here; nothing here
 imports a surface.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.http import errors, hooks
+from app.http import db_unavailable, errors, hooks
 
 
 def register(app: Flask) -> None:
     """Install the request hooks and the app-wide error handlers."""
     hooks.register(app)
     errors.register(app)
+    db_unavailable.register(app)

@@ -27,6 +27,7 @@ STATUS_TEXT = {
     413: ("Too large", "That request was larger than Tessera accepts."),
     429: ("Slow down", "Too many attempts. Wait a moment and try again."),
     500: ("Something went wrong", "An unexpected error occurred. It has been logged."),
+    503: ("Temporarily unavailable", "Tessera cannot answer right now. Try again shortly."),
 }
 
 CSRF_MESSAGE = ("The form was missing its security token or it expired. "

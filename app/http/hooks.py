@@ -35,7 +35,7 @@ def _load_user(_request):
 
 def _load_session() -> None:
     # Resolved up front so every template knows who is signed in without a late query.
-    if request.endpoint != "static":
+    if request.endpoint != "static" and current_surface().signed_in:
         session_cookie.load_current_session()
 
 

@@ -25,6 +25,13 @@ def load_current_session() -> AuthSession | None:
     return g.auth_session
 
 
+def leave_unresolved() -> None:
+    """The cookie could not be resolved (the database is unavailable): answer as signed
+    out without asking again, and leave the browser's cookie as it is."""
+    g.auth_session = None
+    g.pop("session_cookie_action", None)
+
+
 def current_session() -> AuthSession | None:
     return g.get("auth_session")
 

@@ -35,6 +35,9 @@ class Surface:
     owns: Callable[[str], int | None] | None = None
     # Every answer, errors included, is Cache-Control: no-store.
     private: bool = False
+    # Whether answers depend on who is signed in with the browser's cookie. Public documents
+    # (discovery, JWKS) and /health do not, so they never wait for the database to find out.
+    signed_in: bool = True
 
     def claim(self, path: str) -> int | None:
         strength = None

@@ -14,7 +14,9 @@ from app.http.errors import json_error
 from app.http.surfaces import Surface, claim
 from app.oidc import authorize, discovery, endpoints, logout, server, userinfo, wellknown
 
-METADATA = Surface("oidc.metadata", render=json_error, prefixes=("/.well-known/",))
+# Served from memory, whoever asks: a database outage leaves them answering.
+METADATA = Surface("oidc.metadata", render=json_error, prefixes=("/.well-known/",),
+                   signed_in=False)
 ENDPOINTS = Surface("oidc.endpoints", render=json_error, private=True,
                     prefixes=("/oauth2/token", "/oauth2/introspect", "/oauth2/revoke",
                               "/oauth2/userinfo"))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.core import keys
+from app.core.db_outage import outage
 from app.extensions import csrf, db
+from app.http import db_unavailable
 
 bp = Blueprint("wellknown", __name__)
 csrf.exempt(bp)
@@ -25,8 +28,17 @@ def _ensure_keys_once() -> None:
 
 @bp.get("/.well-known/jwks.json")
 def jwks():
-    _ensure_keys_once()
-    response = jsonify(keys.jwks())
+    try:
+        _ensure_keys_once()
+        document = keys.jwks()
+    except SQLAlchemyError as error:
+        # With the database down, relying parties still verify tokens with the keys this
+        # process read last; before any read there is nothing to serve (503).
+        document = keys.last_known_jwks() if outage(error) else None
+        if document is None:
+            raise
+        db_unavailable.served_from_memory(error)
+    response = jsonify(document)
     # Relying parties and caches may hold it a minute; a next key is published well before
     # it signs anything, so a cached copy never misses a key in use.
     response.headers["Cache-Control"] = "public, max-age=60"

@@ -26,7 +26,7 @@ PAGES = Surface("pages", render=render_page)
 # The passkey ceremonies' answers carry challenges and session state: never cached.
 WEBAUTHN = Surface("pages.webauthn", render=json_error, prefixes=(passkey_api.PREFIX + "/",),
                    private=True)
-HEALTH = Surface("health", render=json_error, prefixes=("/health",))
+HEALTH = Surface("health", render=json_error, prefixes=("/health",), signed_in=False)
 
 
 def register(app: Flask) -> None:
