@@ -3,18 +3,20 @@
 Who is calling (`client`), the browser's sign-in cookie (`session_cookie`), one transaction
 per request (`transaction`), the headers every answer carries (`headers`), which surface
 owns a path (`surfaces`: the pages, OIDC and each JSON dialect register their claims), and
-where an error becomes a response (`errors`). Surfaces import from here; nothing here
-imports a surface.
+where an error becomes a response (`errors`), what happens while Redis is down
+(`redis_outage`) and when requests waited too long for a thread (`shedding`). Surfaces
+import from here; nothing here imports a surface.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.http import errors, hooks
+from app.http import errors, hooks, redis_outage
 
 
 def register(app: Flask) -> None:
     """Install the request hooks and the app-wide error handlers."""
     hooks.register(app)
     errors.register(app)
+    redis_outage.register(app)
