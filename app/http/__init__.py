@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.http import errors, hooks, redis_outage
+from app.http import errors, hooks, redis_outage, shedding
 
 
 def register(app: Flask) -> None:
@@ -20,3 +20,5 @@ def register(app: Flask) -> None:
     hooks.register(app)
     errors.register(app)
     redis_outage.register(app)
+    # Last, so its hook goes first of all (it inserts itself at the head of the list).
+    shedding.register(app)
