@@ -27,8 +27,9 @@ import math
 import threading
 import time
 
-from flask import Flask, request
+from flask import Flask, g, request
 
+from app.extensions import login_manager
 from app.http.errors import error_response
 
 # time.monotonic() when gunicorn queued the request for a thread, and how many requests
@@ -53,6 +54,9 @@ def register(app: Flask) -> None:
         waited = _waited(environ, trust_header)
         if ((budget and waited is not None and waited > budget)
                 or (max_depth and depth is not None and depth > max_depth)):
+            # The themed page asks who is signed in; a shed answer must not look it up in
+            # the database, so it is shown signed out (flask-login's per-request slot).
+            g._login_user = login_manager.anonymous_user()
             return error_response(503, MESSAGE, code=CODE, headers={"Retry-After": retry_after})
         return None
 
@@ -127,8 +131,10 @@ def stamp_arrivals(worker) -> None:
         return handle(conn)
 
     def app(environ, start_response):
-        environ[QUEUED_AT] = getattr(current, "queued_at", None)
-        environ[QUEUE_DEPTH] = getattr(current, "depth", None)
+        # Only the first request of a hand-over carries its stamp: an HTTP/2 connection
+        # serves many streams in one, and later ones did not wait in the queue that long.
+        environ[QUEUED_AT] = current.__dict__.pop("queued_at", None)
+        environ[QUEUE_DEPTH] = current.__dict__.pop("depth", None)
         return wsgi(environ, start_response)
 
     worker.enqueue_req, worker.handle, worker.wsgi = enqueue_req, handle_conn, app

@@ -119,3 +119,16 @@ def test_gunicorn_worker_stamps_reach_the_app_with_the_queue_depth():
     worker.enqueue_req(first)  # the next request on a keep-alive connection
     worker.handle(first)
     assert worker.seen[-1][QUEUE_DEPTH] == 0
+    worker.wsgi({}, None)  # a later request in the same hand-over (an HTTP/2 stream)
+    assert worker.seen[-1][QUEUED_AT] is None
+
+
+def test_a_shed_page_for_a_signed_in_person_is_shown_signed_out(client, make_user):
+    from tests.conftest import login
+
+    user = make_user()
+    login(client, user["email"])
+    assert "Sign out" in client.get("/account").get_data(as_text=True)
+    page = client.get("/account", environ_base=_queued(LONG_AGO))
+    assert page.status_code == 503
+    assert "Sign out" not in page.get_data(as_text=True)  # no session lookup made
