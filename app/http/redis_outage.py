@@ -80,9 +80,9 @@ class RedisOutage:
                 self.client.ping()
             except redis.RedisError:
                 return
-            self.logger.warning("Redis reachable again after %.1f s; %d requests were "
-                                "refused or served unlimited meanwhile",
-                                now - self.down_since, self.refused)
+            self.logger.warning("Redis reachable again after %.1f s; %d requests found it "
+                                "down meanwhile (the rest of the fail-open ones were served "
+                                "without their limit)", now - self.down_since, self.refused)
             self.down_since, self.refused = None, 0
         finally:
             self._lock.release()
