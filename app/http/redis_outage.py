@@ -14,6 +14,12 @@ cannot be counted, and the routes behind them choose one of two answers:
 The outage is logged once per process when first seen, and its end once when a probe
 (a PING at most every `PROBE_INTERVAL` seconds, made by a request while Redis is down)
 answers again; requests in between log nothing.
+
+flask-limiter's own outage options do not fit: `RATELIMIT_SWALLOW_ERRORS` fails every
+limit open and logs a traceback per request, and its in-memory fallback counts per process
+for every route alike (a sign-in limit multiplied by the number of workers) and checks
+for recovery at intervals growing to half a minute. Its documented `exempt_when` is what
+the fail-open limits use.
 """
 
 from __future__ import annotations
