@@ -46,10 +46,20 @@ def configure_settings(app: Flask, overrides: dict[str, Any] | None) -> None:
         RATELIMIT_STORAGE_URI=settings["REDIS_URL"] or "memory://",
         RATELIMIT_KEY_PREFIX=f"{settings['KEY_PREFIX']}:limits",
         RATELIMIT_HEADERS_ENABLED=True,
+        # A Redis that stops answering must fail a request in seconds, not hold its thread.
+        RATELIMIT_STORAGE_OPTIONS=redis_timeouts(settings),
     )
     if settings["TRUST_PROXY_HOPS"] > 0:
         hops = settings["TRUST_PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
+def redis_timeouts(settings: dict[str, Any]) -> dict[str, float]:
+    """Connect and read timeouts for every Redis client (limits, throttle, replay)."""
+    if not settings["REDIS_URL"]:
+        return {}
+    seconds = settings["REDIS_TIMEOUT"]
+    return {"socket_connect_timeout": seconds, "socket_timeout": seconds}
 
 
 def configure_logging(app: Flask) -> None:
@@ -88,7 +98,8 @@ def configure_services(app: Flask) -> None:
     if app.config["REDIS_URL"]:
         import redis
 
-        app.extensions["tessera.redis"] = redis.Redis.from_url(app.config["REDIS_URL"])
+        app.extensions["tessera.redis"] = redis.Redis.from_url(
+            app.config["REDIS_URL"], **app.config["RATELIMIT_STORAGE_OPTIONS"])
 
 
 def configure_request_edge(app: Flask) -> None:

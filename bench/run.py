@@ -1,7 +1,8 @@
 """Benchmark Tessera's hot endpoints under gunicorn, over PostgreSQL and Redis.
 
     python bench/run.py [--requests N] [--duration S] [--concurrency C] [--workers W]
-                        [--threads T] [--json]
+                        [--threads T] [--scenario NAME ...] [--overload-clients N]
+                        [--queue-budget-ms MS] [--queue-max-depth N] [--json]
 
 What one run does, start to finish (everything on 127.0.0.1):
 
@@ -24,6 +25,13 @@ What one run does, start to finish (everything on 127.0.0.1):
 
 Scenarios: discovery, jwks, client_credentials, refresh_token, userinfo. userinfo is
 reported as "not available" when the server answers 404/405 there.
+
+`--scenario overload` (run only when asked) drives password sign-ins (modernauth's
+/v1/auth/login, an argon2id check each) from --overload-clients threads (default 200), far
+more than the workers' threads, so requests queue. A 503 `overloaded` answer is counted as
+shed, not as an error; the report gives the shed count and the p99 of all answers, of the
+served ones and of the shed ones. --queue-budget-ms / --queue-max-depth set the server's
+TESSERA_QUEUE_BUDGET_MS / TESSERA_QUEUE_MAX_DEPTH (0 switches shedding off, to compare).
 
 The load generator runs on the same machine as the server and takes CPU from it; the table
 shows how much CPU each side used, so rates can be read per server core.
@@ -65,6 +73,7 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 REDIRECT_URI = "http://127.0.0.1/bench/callback"  # never contacted: the code is read from Location
 USER_EMAIL = "loadtest@example.com"
 SCENARIOS = ("discovery", "jwks", "client_credentials", "refresh_token", "userinfo")
+OVERLOAD = "overload"  # run only when named with --scenario
 REQUEST_TIMEOUT = 10.0  # seconds; bounds every request, so every loop ends by itself
 
 
@@ -305,14 +314,18 @@ class Result:
     errors: int = 0
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
+    # Answers refused by load shedding (503 `overloaded`) in a scenario that expects them.
+    shed_latencies: list[float] = field(default_factory=list)
+    served_latencies: list[float] = field(default_factory=list)
     error_samples: Counter = field(default_factory=Counter)
     client_cpu: float | None = None
     server_cpu: float | None = None
 
-    def percentile(self, fraction: float) -> float | None:
-        if not self.latencies:
+    def percentile(self, fraction: float, latencies: list[float] | None = None) -> float | None:
+        latencies = self.latencies if latencies is None else latencies
+        if not latencies:
             return None
-        ordered = sorted(self.latencies)
+        ordered = sorted(latencies)
         index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
         return ordered[index] * 1000
 
@@ -332,7 +345,10 @@ class Result:
                 _round(self.server_cpu), "requests_per_server_core_s": _round(
                 self.rate / self.server_cpu if self.server_cpu else None, 1),
             "error_samples": dict(self.error_samples.most_common(5)),
-        }
+        } | ({"shed": len(self.shed_latencies),
+              "served_p99_ms": _round(self.percentile(0.99, self.served_latencies)),
+              "shed_p99_ms": _round(self.percentile(0.99, self.shed_latencies))}
+             if self.name == OVERLOAD else {})
 
 
 def _round(value: float | None, digits: int = 2) -> float | None:
@@ -342,10 +358,13 @@ def _round(value: float | None, digits: int = 2) -> float | None:
 class Scenario:
     """One kind of request; slot_state(i) gives thread i whatever it needs (e.g. its token)."""
 
-    def __init__(self, name: str, send, slots: list | None = None) -> None:
+    def __init__(self, name: str, send, slots: list | None = None,
+                 sheddable: bool = False) -> None:
         self.name = name
         self.send = send  # send(http_client, slot_index) -> httpx.Response
         self.slots = slots
+        # A 503 `overloaded` answer is what this scenario measures, not an error.
+        self.sheddable = sheddable
 
 
 def open_clients(base_url: str, count: int) -> list[httpx.Client]:
@@ -375,10 +394,10 @@ def drive(scenario: Scenario, *, clients: list[httpx.Client], requests: int, dur
             issued += 1
             return True
 
-    def worker(slot: int) -> tuple[list[float], int, Counter]:
-        latencies, errors, samples = [], 0, Counter()
+    def worker(slot: int) -> tuple[list[float], int, Counter, list[float], list[float]]:
+        latencies, errors, samples, shed, served = [], 0, Counter(), [], []
         http = clients[slot]
-        ready.wait(timeout=30)
+        ready.wait(timeout=60)
         while take_ticket():
             started = time.perf_counter()
             try:
@@ -387,11 +406,15 @@ def drive(scenario: Scenario, *, clients: list[httpx.Client], requests: int, dur
             except httpx.HTTPError as error:
                 response, status = None, type(error).__name__
             latencies.append(time.perf_counter() - started)
-            if response is None or not 200 <= status < 300:
+            if response is not None and 200 <= status < 300:
+                served.append(latencies[-1])
+            elif scenario.sheddable and status == 503 and "Retry-After" in response.headers:
+                shed.append(latencies[-1])
+            else:
                 errors += 1
                 body = response.text[:160].replace("\n", " ") if response is not None else ""
                 samples[f"{status} {body}".strip()] += 1
-        return latencies, errors, samples
+        return latencies, errors, samples, shed, served
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=concurrency) as pool:
         futures = [pool.submit(worker, slot) for slot in range(concurrency)]
@@ -400,12 +423,14 @@ def drive(scenario: Scenario, *, clients: list[httpx.Client], requests: int, dur
         cpu_before = time.process_time()
         started = time.monotonic()
         deadline = started + duration
-        ready.wait(timeout=30)
+        ready.wait(timeout=60)
         for future in futures:
-            latencies, errors, samples = future.result()
+            latencies, errors, samples, shed, served = future.result()
             result.latencies += latencies
             result.errors += errors
             result.error_samples.update(samples)
+            result.shed_latencies += shed
+            result.served_latencies += served
     result.elapsed = time.monotonic() - started
     result.requests = len(result.latencies)
     if result.elapsed > 0:
@@ -450,6 +475,15 @@ def build_scenarios(base_url: str, client: dict, families: list[dict]) -> list[S
             Scenario("refresh_token", refresh_token), Scenario("userinfo", userinfo)]
 
 
+def overload_scenario(password: str) -> Scenario:
+    """Password sign-ins: each costs an argon2id check, so a few hundred clients queue."""
+
+    def sign_in_json(http, _slot):
+        return http.post("/v1/auth/login", json={"email": USER_EMAIL, "password": password})
+
+    return Scenario(OVERLOAD, sign_in_json, sheddable=True)
+
+
 # --- output ----------------------------------------------------------------------------------
 
 def render_table(report: dict) -> str:
@@ -486,6 +520,15 @@ def render_table(report: dict) -> str:
                  "busy on average; req/s/core = req/s per gunicorn core, PostgreSQL and Redis "
                  "CPU not counted)")
     for row in report["scenarios"]:
+        if "shed" in row:
+            lines.append(
+                f"{row['scenario']}: {report['overload_clients']} clients, "
+                f"queue budget {report['queue_budget_ms']} ms, max depth "
+                f"{report['queue_max_depth']}: {row['requests']} answers, {row['shed']} shed "
+                f"(503 + Retry-After), {row['errors']} errors; p99 all "
+                f"{num(row['p99_ms'], '.0f')} ms, served {num(row['served_p99_ms'], '.0f')} ms, "
+                f"shed {num(row['shed_p99_ms'], '.0f')} ms")
+    for row in report["scenarios"]:
         for sample, count in (row.get("error_samples") or {}).items():
             lines.append(f"  {row['scenario']} error x{count}: {sample}")
     return "\n".join(lines)
@@ -516,8 +559,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="gunicorn threads per worker (default 4)")
     parser.add_argument("--warmup", type=int, default=None,
                         help="warm-up requests per scenario (default min(100, requests))")
-    parser.add_argument("--scenario", action="append", choices=SCENARIOS,
-                        help="run only these scenarios (repeatable; default all)")
+    parser.add_argument("--scenario", action="append", choices=(*SCENARIOS, OVERLOAD),
+                        help="run only these scenarios (repeatable; default all but "
+                             "overload)")
+    parser.add_argument("--overload-clients", type=int, default=200,
+                        help="load threads of the overload scenario (default 200)")
+    parser.add_argument("--queue-budget-ms", type=int, default=None,
+                        help="server's TESSERA_QUEUE_BUDGET_MS (default: its own, 5000; "
+                             "0: no shedding by wait)")
+    parser.add_argument("--queue-max-depth", type=int, default=None,
+                        help="server's TESSERA_QUEUE_MAX_DEPTH (default: its own, 0: off)")
     parser.add_argument("--database-url", default=os.environ.get("TESSERA_BENCH_DATABASE_URL")
                         or os.environ.get("TESSERA_TEST_DATABASE_URL") or DEFAULT_DATABASE_URL,
                         help="PostgreSQL server to create the throw-away database on")
@@ -526,9 +577,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="Redis URL ('' for in-process state)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     args = parser.parse_args(argv)
-    for name in ("requests", "concurrency", "workers", "threads"):
+    for name in ("requests", "concurrency", "workers", "threads", "overload_clients"):
         if getattr(args, name) < 1:
-            parser.error(f"--{name} must be at least 1")
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.overload_clients > 1000:
+        parser.error("--overload-clients must be at most 1000 (gunicorn's worker_connections)")
+    for name in ("queue_budget_ms", "queue_max_depth"):
+        if getattr(args, name) is not None and getattr(args, name) < 0:
+            parser.error(f"--{name.replace('_', '-')} must be 0 or more")
     if not 0 < args.duration <= 600:
         parser.error("--duration must be in (0, 600]")
     if args.warmup is None:
@@ -572,7 +628,8 @@ def server_env(args: argparse.Namespace, port: int, prefix: str) -> dict:
         "TESSERA_BIND": f"127.0.0.1:{port}",
         "TESSERA_WORKERS": str(args.workers),
         "TESSERA_THREADS": str(args.threads),
-    }
+    } | {f"TESSERA_{name.upper()}": str(getattr(args, name))
+         for name in ("queue_budget_ms", "queue_max_depth") if getattr(args, name) is not None}
 
 
 def plan_run(args: argparse.Namespace) -> BenchRun:
@@ -665,7 +722,24 @@ def drive_scenarios(bench: BenchRun, client: dict, families: list[dict]) -> list
             log("userinfo: not available")
             continue
         results.append(measure(bench, scenario))
+    if bench.args.scenario and OVERLOAD in bench.args.scenario:
+        results.append(measure_overload(bench))
     return results
+
+
+def measure_overload(bench: BenchRun) -> Result:
+    """Sign-ins from --overload-clients threads at once, each with its own connection."""
+    args = bench.args
+    log(f"{OVERLOAD}: opening {args.overload_clients} connections")
+    clients = open_clients(bench.base_url, args.overload_clients)
+    bench.load_clients += clients
+    scenario = overload_scenario(bench.password)
+    log(f"{OVERLOAD}: warm-up")
+    drive(scenario, clients=clients[:args.concurrency], requests=args.warmup,
+          duration=min(3.0, args.duration), stop=bench.stop)
+    log(f"{OVERLOAD}: measuring")
+    return drive(scenario, clients=clients, requests=args.requests, duration=args.duration,
+                 stop=bench.stop, server=bench.server)
 
 
 def build_report(bench: BenchRun, results: list[Result], load_before: float | None) -> dict:
@@ -680,6 +754,9 @@ def build_report(bench: BenchRun, results: list[Result], load_before: float | No
         "database": database_version(bench.database.url), "redis": bool(args.redis_url),
         "concurrency": args.concurrency, "requests": args.requests,
         "duration": args.duration, "warmup": args.warmup,
+        "overload_clients": args.overload_clients,
+        "queue_budget_ms": bench.env.get("TESSERA_QUEUE_BUDGET_MS", "default"),
+        "queue_max_depth": bench.env.get("TESSERA_QUEUE_MAX_DEPTH", "default"),
         "scenarios": [result.as_dict() for result in results],
     }
 

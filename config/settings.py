@@ -94,6 +94,13 @@ def _mapping(value_parse: Callable[[str], Any], separator: str = ","):
     return parse
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return value
+
+
 def _url(raw: str) -> str:
     value = raw.strip().rstrip("/")
     if not value.startswith(("http://", "https://")):
@@ -143,6 +150,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Empty: in-process memory."),
     Setting("KEY_PREFIX", str, "tessera",
             "Prefix of every Redis key, so several deployments can share one Redis."),
+    Setting("REDIS_TIMEOUT", _positive_int, 2,
+            "Seconds to wait for Redis to connect or answer; past it Redis counts as down "
+            "(sign-ins then answer 503: see \"When Redis is down\" in the README)."),
+    Setting("QUEUE_BUDGET_MS", _non_negative_int, 5000,
+            "Milliseconds a request may wait in the server's queue (from the moment gunicorn "
+            "accepted it, or a trusted proxy's `X-Request-Start`) before it is answered 503 "
+            "with `Retry-After` at once instead of late. `0`: no limit."),
+    Setting("QUEUE_MAX_DEPTH", _non_negative_int, 0,
+            "Requests already waiting in a gunicorn worker's queue beyond which a new one is "
+            "answered 503 with `Retry-After` as soon as a thread reaches it. `0`: no limit."),
     Setting("SMTP_HOST", str, "", "SMTP relay host. Empty: mail goes to the outbox table."),
     Setting("SMTP_PORT", _positive_int, 587, "SMTP relay port."),
     Setting("SMTP_USERNAME", str, "", "SMTP login, if the relay needs one."),

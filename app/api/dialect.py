@@ -18,6 +18,7 @@ from app.api.common import bearer_token, principal, read_json, read_query
 from app.core.api_logins import Principal
 from app.core.errors import TesseraError, Unauthenticated
 from app.extensions import csrf
+from app.http.redis_outage import limit_failing_open
 
 # error_body(status, code, message, field) -> JSON-able body in the document's envelope
 ErrorBody = Callable[[int, str, str, str | None], dict]
@@ -29,6 +30,9 @@ Auth = bool | Literal["optional", "token"]
 # use these too, so no auth endpoint is left unlimited.
 DEFAULT_AUTH_LIMITS = {"register": "5 per hour", "login": "10 per 15 minutes",
                        "refresh": "100 per 15 minutes"}
+# Limits served without counting while Redis is down: they guard capacity, not secrets (a
+# refresh needs a refresh token already). Every other limit fails closed: 503.
+LIMITS_FAILING_OPEN = frozenset({"refresh"})
 
 
 # How HTTP-level errors read in every dialect's envelope (a core error brings its own).
@@ -215,8 +219,10 @@ class Dialect:
             view = self._handler(route)
             limit = self.limit_for(app, route.limit)
             if limit:
-                view = limiter.limit(limit, scope=f"{self.id}.{route.limit}",
-                                     key_func=route.limit_by)(view)
+                decorate = (functools.partial(limit_failing_open, limiter)
+                            if route.limit in LIMITS_FAILING_OPEN else limiter.limit)
+                view = decorate(limit, scope=f"{self.id}.{route.limit}",
+                                key_func=route.limit_by)(view)
             bp.add_url_rule(route.rule, endpoint=route.name, view_func=view,
                             methods=route.methods)
         csrf.exempt(bp)

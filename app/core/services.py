@@ -40,7 +40,8 @@ class Services:
         return cls(
             passwords=PasswordService.from_config(config),
             throttle=Throttle(storage, prefix=f"{config['KEY_PREFIX']}:throttle",
-                              enabled=config["RATELIMIT_ENABLED"]),
+                              enabled=config["RATELIMIT_ENABLED"],
+                              options=config.get("RATELIMIT_STORAGE_OPTIONS") or {}),
         )
 
 

@@ -3,16 +3,17 @@
 Who is calling (`client`), the browser's sign-in cookie (`session_cookie`), one transaction
 per request (`transaction`), the headers every answer carries (`headers`), which surface
 owns a path (`surfaces`: the pages, OIDC and each JSON dialect register their claims),
-where an error becomes a response (`errors`), and how an unavailable database is answered
-(`db_unavailable`: 503 with Retry-After). Surfaces import from here; nothing here
-imports a surface.
+where an error becomes a response (`errors`), how an unavailable database is answered
+(`db_unavailable`: 503 with Retry-After), what happens while Redis is down
+(`redis_outage`) and when requests waited too long for a thread (`shedding`). Surfaces
+import from here; nothing here imports a surface.
 """
 
 from __future__ import annotations
 
 from flask import Flask
 
-from app.http import db_unavailable, errors, hooks
+from app.http import db_unavailable, errors, hooks, redis_outage, shedding
 
 
 def register(app: Flask) -> None:
@@ -20,3 +21,6 @@ def register(app: Flask) -> None:
     hooks.register(app)
     errors.register(app)
     db_unavailable.register(app)
+    redis_outage.register(app)
+    # Last, so its hook goes first of all (it inserts itself at the head of the list).
+    shedding.register(app)

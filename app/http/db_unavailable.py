@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from sqlalchemy import exc
 from werkzeug.exceptions import InternalServerError
 
@@ -28,7 +28,6 @@ MESSAGE = ("Tessera cannot reach its database right now. "
 # An outage fails every request; operators need one line about it, not thousands.
 LOG_EVERY_SECONDS = 60
 _LAST_LOGGED = "tessera.db_outage_logged_at"
-_ANSWERED = "tessera_db_unavailable"  # on g: this request was answered as an outage
 
 
 def register(app: Flask) -> None:
@@ -36,9 +35,6 @@ def register(app: Flask) -> None:
         app.register_error_handler(kind, _database_error)
     # An error in an after-request hook (the commit) reaches Flask as a 500 wrapping it.
     app.register_error_handler(InternalServerError, _internal_error)
-    # First in the list, so it runs after flask-limiter's hook, which would otherwise replace
-    # Retry-After with the reset of the route's rate-limit window (minutes away).
-    app.after_request_funcs.setdefault(None, []).insert(0, _keep_retry_after)
 
 
 def _database_error(error: exc.SQLAlchemyError) -> Response:
@@ -60,16 +56,8 @@ def _unavailable(error: BaseException) -> Response:
     _log_once(error)
     # The page's template asks who is signed in: without a database, nobody is.
     session_cookie.leave_unresolved()
-    setattr(g, _ANSWERED, True)  # read by _keep_retry_after
     return error_response(503, MESSAGE, code=CODE,
                           headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-
-
-def _keep_retry_after(response: Response) -> Response:
-    """Put back this outage's own Retry-After, whatever another hook wrote there."""
-    if g.get(_ANSWERED) and response.status_code == 503:
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return response
 
 
 def served_from_memory(error: BaseException) -> None:

@@ -53,7 +53,8 @@ def json_error(status: int, code: str | None, message: str | None,
 def error_response(status: int, message: str | None = None, code: str | None = None,
                    headers: dict[str, str] | None = None) -> Response:
     """An error answered in the shape of the surface that owns this request's path."""
-    return current_surface().render(status, code, message, headers or {})
+    return current_surface().render(status, code, message,
+                                    header_rules.keep_retry_after(headers or {}))
 
 
 def register(app: Flask) -> None:
@@ -70,7 +71,8 @@ def _csrf_error(_error: CSRFError) -> Response:
 
 def _core_error(error: TesseraError) -> Response:
     transaction.settle(error)
-    return current_surface().render_error(error, header_rules.error_headers(error))
+    return current_surface().render_error(
+        error, header_rules.keep_retry_after(header_rules.error_headers(error)))
 
 
 def _http_error(error: HTTPException) -> Response:

@@ -34,10 +34,21 @@ def forbid_caching(response: Response) -> Response:
     return response
 
 
+def keep_retry_after(headers: dict[str, str]) -> dict[str, str]:
+    """Remember the Retry-After an error answer was given, so no later hook replaces it."""
+    if "Retry-After" in headers:
+        g.tessera_retry_after = headers["Retry-After"]
+    return headers
+
+
 def retry_after_only_on_refusals(response: Response) -> Response:
-    """flask-limiter adds Retry-After to every limited response, a 200 included."""
+    """flask-limiter adds Retry-After to every limited response, a 200 included, and on a
+    refusal of ours (a 503 for an outage, say) it would put its window's reset there: the
+    header stays on 429 and 503 only, with the value the refusal itself chose."""
     if response.status_code not in RETRY_AFTER_STATUSES:
         response.headers.pop("Retry-After", None)
+    elif "tessera_retry_after" in g:
+        response.headers["Retry-After"] = g.tessera_retry_after
     return response
 
 
