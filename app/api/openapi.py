@@ -1,12 +1,20 @@
-"""OpenAPI 3.1 documents generated from the schemas the dialects validate with, and /docs."""
+"""OpenAPI 3.1 documents generated from the schemas the dialects validate with, and /docs.
+
+Each operation's error responses come from what its route declares (see Route.may_raise)
+mapped through the dialect's error table, plus what the request edge answers on its own:
+413 and 415 for a body, 429 for a rate limit, 503 when a backing service is down. So a
+status the server can answer is a status the document lists.
+"""
 
 from __future__ import annotations
 
 import re
+from http import HTTPStatus
 
 from flask import Blueprint, abort, current_app, jsonify, render_template
 
 from app.api import registry
+from app.api.dialect import HTTP_ERROR_CODES, Dialect, Route
 
 bp = Blueprint("openapi", __name__)
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
@@ -20,6 +28,36 @@ def _schema(model, components: dict) -> dict:
     return {"$ref": f"#/components/schemas/{model.__name__}"}
 
 
+# What the edge answers by itself, whatever the view: the status and why.
+EDGE_ERRORS = {413: "The request body is too large",
+               415: "The body is not sent as application/json",
+               503: "A service Tessera depends on is unavailable; retry after Retry-After"}
+
+
+def error_responses(dialect: Dialect, route: Route) -> dict[str, dict]:
+    """The documented error answers of a route, each with the codes it may carry and an
+    example in the dialect's envelope."""
+    codes: dict[int, list[str]] = {}
+    for kind in route.may_raise():
+        status, code = dialect.mapped(kind)
+        if code not in codes.setdefault(status, []):
+            codes[status].append(code)
+    if route.request is not None:
+        codes.setdefault(413, []).append(HTTP_ERROR_CODES[413])
+        codes.setdefault(415, []).append("unsupported_media_type")
+    if route.limit:
+        codes.setdefault(429, []).append(HTTP_ERROR_CODES[429])
+    codes.setdefault(503, []).append("service_unavailable")
+    responses = {}
+    for status in sorted(codes):
+        reason = EDGE_ERRORS.get(status) or HTTPStatus(status).phrase
+        example = dialect.error_body(status, codes[status][0], reason + ".", None)
+        responses[str(status)] = {
+            "description": f"{reason} ({', '.join(codes[status])})",
+            "content": {"application/json": {"example": example}}}
+    return responses
+
+
 def document(dialect_id: str) -> dict:
     mounts = current_app.extensions.get("tessera.api_mounts", {})
     if dialect_id not in mounts:
@@ -27,8 +65,6 @@ def document(dialect_id: str) -> dict:
     dialect = registry.load(dialect_id)
     prefix = "" if mounts[dialect_id] == "/" else mounts[dialect_id]
     components: dict = {}
-    example_error = dialect.error_body(400, "validation", "email: This field is required.",
-                                       "email")
     paths: dict = {}
     for route in dialect.routes:
         path = prefix + PATH_PARAM.sub(r"{\1}", route.rule)
@@ -46,11 +82,8 @@ def document(dialect_id: str) -> dict:
             operation = {
                 "operationId": f"{dialect_id}_{route.name}_{method.lower()}",
                 "summary": route.summary,
-                "responses": {
-                    str(route.status): success,
-                    "400": {"description": "Invalid input, in the document's error envelope",
-                            "content": {"application/json": {"example": example_error}}},
-                },
+                "responses": {str(route.status): success,
+                              **error_responses(dialect, route)},
             }
             if params:
                 operation["parameters"] = params
@@ -59,10 +92,9 @@ def document(dialect_id: str) -> dict:
                     "application/json": {"schema": _schema(route.request, components)}}}
             if route.auth:
                 operation["security"] = [{"bearer": []}]
-                operation["responses"]["401"] = {"description": "Missing or invalid token"}
             if route.limit:
-                operation["responses"]["429"] = {
-                    "description": f"Rate limited ({dialect.limit_for(current_app, route.limit)})"}
+                operation["description"] = (
+                    f"Rate limited: {dialect.limit_for(current_app, route.limit)}.")
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",
