@@ -34,11 +34,24 @@ EDGE_ERRORS = {413: "The request body is too large",
                503: "A service Tessera depends on is unavailable; retry after Retry-After"}
 
 
+def _with_subclasses(kinds):
+    """Each error class and every kind of it: a route that may raise OneTimeTokenInvalid
+    may raise its expired variant too, which a dialect's table may map apart."""
+    seen: list = []
+    pending = list(kinds)
+    while pending:
+        kind = pending.pop(0)
+        if kind not in seen:
+            seen.append(kind)
+            pending += kind.__subclasses__()
+    return seen
+
+
 def error_responses(dialect: Dialect, route: Route) -> dict[str, dict]:
     """The documented error answers of a route, each with the codes it may carry and an
     example in the dialect's envelope."""
     codes: dict[int, list[str]] = {}
-    for kind in route.may_raise():
+    for kind in _with_subclasses(route.may_raise()):
         status, code = dialect.mapped(kind)
         if code not in codes.setdefault(status, []):
             codes[status].append(code)
