@@ -13,19 +13,50 @@ from http import HTTPStatus
 
 from flask import Blueprint, abort, current_app, jsonify, render_template
 
-from app.api import registry
+from app.api import fields, registry
 from app.api.dialect import HTTP_ERROR_CODES, Dialect, Route
 
 bp = Blueprint("openapi", __name__)
 PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 
 
-def _schema(model, components: dict) -> dict:
+def _schema(model, components: dict, *, request: bool = False) -> dict:
     schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+    if request:
+        _bound_strings(schema)
+        fields.apply_settings(schema, current_app.config)
     for name, definition in schema.pop("$defs", {}).items():
         components[name] = definition
     components[model.__name__] = schema
     return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _bound_strings(schema: object) -> None:
+    """Every request string is at most Body's str_max_length long, which pydantic enforces
+    but leaves out of the schema."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string":
+            schema["maxLength"] = min(schema.get("maxLength", fields.TEXT_MAX_LENGTH),
+                                      fields.TEXT_MAX_LENGTH)
+        for value in schema.values():
+            _bound_strings(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _bound_strings(value)
+
+
+def _query_parameters(model) -> list[dict]:
+    """The query string's parameters, each with its field's own schema (lengths, enums)."""
+    properties = model.model_json_schema(by_alias=True).get("properties", {})
+    parameters = []
+    for name, spec in model.model_fields.items():
+        schema = dict(properties.get(spec.alias or name, {"type": "string"}))
+        schema.pop("title", None)
+        schema.pop("default", None)
+        _bound_strings(schema)
+        parameters.append({"name": spec.alias or name, "in": "query",
+                           "required": spec.is_required(), "schema": schema})
+    return parameters
 
 
 # What the edge answers by itself, whatever the view: the status and why.
@@ -50,24 +81,27 @@ def _with_subclasses(kinds):
 def error_responses(dialect: Dialect, route: Route) -> dict[str, dict]:
     """The documented error answers of a route, each with the codes it may carry and an
     example in the dialect's envelope."""
-    codes: dict[int, list[str]] = {}
+    codes: dict[int, dict[str, str]] = {}  # status -> code -> an example message
+
+    def add(status: int, code: str, message: str) -> None:
+        codes.setdefault(status, {}).setdefault(code, message)
+
     for kind in _with_subclasses(route.may_raise()):
-        status, code = dialect.mapped(kind)
-        if code not in codes.setdefault(status, []):
-            codes[status].append(code)
+        add(*dialect.mapped(kind), kind.message)
     if route.request is not None:
-        codes.setdefault(413, []).append(HTTP_ERROR_CODES[413])
-        codes.setdefault(415, []).append("unsupported_media_type")
+        add(413, HTTP_ERROR_CODES[413], EDGE_ERRORS[413] + ".")
+        add(415, "unsupported_media_type", EDGE_ERRORS[415] + ".")
     if route.limit:
-        codes.setdefault(429, []).append(HTTP_ERROR_CODES[429])
-    codes.setdefault(503, []).append("service_unavailable")
+        add(429, HTTP_ERROR_CODES[429], "Too many requests. Try again later.")
+    add(503, "service_unavailable", EDGE_ERRORS[503] + ".")
     responses = {}
     for status in sorted(codes):
         reason = EDGE_ERRORS.get(status) or HTTPStatus(status).phrase
-        example = dialect.error_body(status, codes[status][0], reason + ".", None)
+        code, message = next(iter(codes[status].items()))
         responses[str(status)] = {
             "description": f"{reason} ({', '.join(codes[status])})",
-            "content": {"application/json": {"example": example}}}
+            "content": {"application/json": {
+                "example": dialect.error_body(status, code, message, None)}}}
     return responses
 
 
@@ -84,9 +118,7 @@ def document(dialect_id: str) -> dict:
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in PATH_PARAM.findall(route.rule)]
         if route.query is not None:
-            params += [{"name": spec.alias or name, "in": "query",
-                        "required": spec.is_required(), "schema": {"type": "string"}}
-                       for name, spec in route.query.model_fields.items()]
+            params += _query_parameters(route.query)
         for method in route.methods:
             success = {"description": route.summary or "Success"}
             if route.response is not None:
@@ -102,7 +134,7 @@ def document(dialect_id: str) -> dict:
                 operation["parameters"] = params
             if route.request is not None:
                 operation["requestBody"] = {"required": route.body_required, "content": {
-                    "application/json": {"schema": _schema(route.request, components)}}}
+                    "application/json": {"schema": _schema(route.request, components, request=True)}}}
             if route.auth:
                 operation["security"] = [{"bearer": []}]
             if route.limit:
