@@ -78,6 +78,31 @@ def _with_subclasses(kinds):
     return seen
 
 
+def _shape_of(value: object, always: object) -> dict:
+    """A JSON schema of the error envelope, read off two bodies the dialect renders, with
+    and without a field at fault: a member of both is required, with its type; one only
+    sent sometimes (the field) is described but optional; others (how many tries are left)
+    are allowed besides."""
+    if isinstance(value, dict):
+        always = always if isinstance(always, dict) else {}
+        return {"type": "object", "required": sorted(always),
+                "properties": {key: _shape_of(item, always.get(key))
+                               for key, item in value.items()}}
+    if isinstance(value, bool):
+        return {"type": "boolean"}
+    if isinstance(value, int):
+        return {"type": "integer"}
+    return {"type": "string"}
+
+
+def error_schema(dialect: Dialect) -> dict:
+    return _shape_of(dialect.error_body(400, "validation", "", "field"),
+                     dialect.error_body(400, "validation", "", None))
+
+
+ERROR_SCHEMA = {"$ref": "#/components/schemas/Error"}
+
+
 def error_responses(dialect: Dialect, route: Route) -> dict[str, dict]:
     """The documented error answers of a route, each with the codes it may carry and an
     example in the dialect's envelope."""
@@ -101,6 +126,7 @@ def error_responses(dialect: Dialect, route: Route) -> dict[str, dict]:
         responses[str(status)] = {
             "description": f"{reason} ({', '.join(codes[status])})",
             "content": {"application/json": {
+                "schema": ERROR_SCHEMA,
                 "example": dialect.error_body(status, code, message, None)}}}
     return responses
 
@@ -111,7 +137,7 @@ def document(dialect_id: str) -> dict:
         abort(404)
     dialect = registry.load(dialect_id)
     prefix = "" if mounts[dialect_id] == "/" else mounts[dialect_id]
-    components: dict = {}
+    components: dict = {"Error": error_schema(dialect)}
     paths: dict = {}
     for route in dialect.routes:
         path = prefix + PATH_PARAM.sub(r"{\1}", route.rule)
@@ -133,8 +159,9 @@ def document(dialect_id: str) -> dict:
             if params:
                 operation["parameters"] = params
             if route.request is not None:
+                body = _schema(route.request, components, request=True)
                 operation["requestBody"] = {"required": route.body_required, "content": {
-                    "application/json": {"schema": _schema(route.request, components, request=True)}}}
+                    "application/json": {"schema": body}}}
             if route.auth:
                 operation["security"] = [{"bearer": []}]
             if route.limit:
