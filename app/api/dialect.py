@@ -15,8 +15,9 @@ from typing import Literal
 from flask import Blueprint, Flask, jsonify, request
 
 from app.api.common import bearer_token, principal, read_json, read_query
+from app.api.raises import BEARER
 from app.core.api_logins import Principal
-from app.core.errors import InvalidInput, InvalidToken, TesseraError, Unauthenticated
+from app.core.errors import InvalidInput, TesseraError, Unauthenticated
 from app.extensions import csrf
 
 # error_body(status, code, message, field) -> JSON-able body in the document's envelope
@@ -78,7 +79,7 @@ class Route:
         """Every core error an answer of this route may carry: declared and implied."""
         implied: list[type[TesseraError]] = []
         if self.auth:
-            implied += [Unauthenticated, InvalidToken]
+            implied += BEARER
         if self.request is not None or self.query is not None:
             implied.append(InvalidInput)
         return (*implied, *self.raises)

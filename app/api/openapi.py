@@ -65,19 +65,6 @@ EDGE_ERRORS = {413: "The request body is too large",
                503: "A service Tessera depends on is unavailable; retry after Retry-After"}
 
 
-def _with_subclasses(kinds):
-    """Each error class and every kind of it: a route that may raise OneTimeTokenInvalid
-    may raise its expired variant too, which a dialect's table may map apart."""
-    seen: list = []
-    pending = list(kinds)
-    while pending:
-        kind = pending.pop(0)
-        if kind not in seen:
-            seen.append(kind)
-            pending += kind.__subclasses__()
-    return seen
-
-
 def _shape_of(value: object, always: object) -> dict:
     """A JSON schema of the error envelope, read off two bodies the dialect renders, with
     and without a field at fault: a member of both is required, with its type; one only
@@ -111,7 +98,7 @@ def error_responses(dialect: Dialect, route: Route) -> dict[str, dict]:
     def add(status: int, code: str, message: str) -> None:
         codes.setdefault(status, {}).setdefault(code, message)
 
-    for kind in _with_subclasses(route.may_raise()):
+    for kind in route.may_raise():
         add(*dialect.mapped(kind), kind.message)
     if route.request is not None:
         add(413, HTTP_ERROR_CODES[413], EDGE_ERRORS[413] + ".")

@@ -36,9 +36,9 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     sign_in_out,
 )
-from app.api.raises import ADMIN, FACTOR_CHANGE, MFA_LOGIN, STEP_UP
+from app.api.raises import ADMIN, BEARER, FACTOR_CHANGE, MFA_LOGIN, STEP_UP
 from app.core import admin, api_logins
-from app.core.errors import InvalidInput, InvalidToken
+from app.core.errors import InvalidInput
 from app.core.mfa import factors, totp, trusted_devices
 from app.core.mfa import status as mfa_status
 
@@ -111,7 +111,7 @@ def mfa_disable(caller: api_logins.Principal, body: DisableBody):
 @dialect.route("/verify-mfa", "POST",
                summary="Finish an MFA login (mfaToken), or step up a session (bearer)",
                request=VerifyMfaBody, response=Envelope, limit="mfa_login",
-               raises=(*MFA_LOGIN, *STEP_UP, InvalidToken))
+               raises=(*MFA_LOGIN, *STEP_UP, *BEARER))
 def verify_mfa(body: VerifyMfaBody):
     return _verify(_core_method(body.method), body)
 
@@ -119,7 +119,7 @@ def verify_mfa(body: VerifyMfaBody):
 @dialect.route("/verify-totp", "POST",
                summary="Finish an MFA login with a TOTP code (mfaToken), or step up (bearer)",
                request=VerifyTotpBody, response=Envelope, limit="mfa_login",
-               raises=(*MFA_LOGIN, *STEP_UP, InvalidToken))
+               raises=(*MFA_LOGIN, *STEP_UP, *BEARER))
 def verify_totp(body: VerifyTotpBody):
     return _verify(factors.TOTP, body)
 

@@ -16,9 +16,8 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     sign_in_out,
 )
-from app.api.raises import PASSWORD_LOGIN, REFRESH, SIGN_UP
+from app.api.raises import BEARER, PASSWORD_LOGIN, REFRESH, SIGN_UP
 from app.core import accounts, api_logins
-from app.core.errors import Unauthenticated
 
 
 @dialect.route("/register", "POST", summary="Register a user and sign them in",
@@ -44,7 +43,7 @@ def login(body: LoginBody):
 
 @dialect.route("/logout", "POST", summary="Log out: end the refresh token's session",
                request=LogoutBody, body_required=False, response=EmptyEnvelope,
-               raises=(*REFRESH, Unauthenticated))
+               raises=(*REFRESH, *BEARER))
 def logout(body: LogoutBody):
     api_logins.logout_with_either(bearer_token(), body.refreshToken, dialect=dialect.id,
                                   client=client_info())

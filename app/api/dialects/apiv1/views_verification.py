@@ -21,7 +21,7 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     user_out,
 )
-from app.api.raises import MAIL_REQUEST, MFA_LOGIN, ONE_TIME, RESET, SEND_TO_SELF
+from app.api.raises import BEARER, MAIL_REQUEST, MFA_LOGIN, ONE_TIME, RESET, SEND_TO_SELF
 from app.core import api_logins
 from app.core.errors import InvalidInput, Unauthenticated
 from app.core.mail import email_verification, password_reset, phone_verification
@@ -77,7 +77,7 @@ def send_login_code(body: OtpSendBody):
                summary="Send a verification code to the account's email or phone "
                "(or, with mfaToken and no bearer token, an MFA login's email code)",
                request=OtpSendBody, response=EmptyEnvelope, auth="optional", limit="mail",
-               raises=(*SEND_TO_SELF, *MFA_LOGIN, Unauthenticated))
+               raises=(*SEND_TO_SELF, *MFA_LOGIN, *BEARER))
 def otp_send(caller: api_logins.Principal | None, body: OtpSendBody):
     if caller is None:
         return send_login_code(body)

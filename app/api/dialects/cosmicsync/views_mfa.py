@@ -29,9 +29,9 @@ from app.api.dialects.cosmicsync.shapes import (
     VerifyOut,
     token_out,
 )
-from app.api.raises import FACTOR_CHANGE, MFA_LOGIN, STEP_UP
+from app.api.raises import BEARER, FACTOR_CHANGE, MFA_LOGIN, STEP_UP
 from app.core import api_logins
-from app.core.errors import InvalidToken, MfaNotEnabled
+from app.core.errors import MfaNotEnabled
 from app.core.mfa import factors, totp, trusted_devices
 
 VERIFIED = "MFA verified successfully"
@@ -60,7 +60,7 @@ def _finish_login(body: VerifyBody) -> dict:
 @dialect.route("/auth/mfa/verify", "POST",
                summary="Finish an MFA login (mfa_token), confirm set-up, or step up (bearer)",
                request=VerifyBody, response=VerifyOut, limit="mfa_login",
-               raises=(*MFA_LOGIN, *FACTOR_CHANGE, *STEP_UP, InvalidToken))
+               raises=(*MFA_LOGIN, *FACTOR_CHANGE, *STEP_UP, *BEARER))
 def mfa_verify(body: VerifyBody):
     # The token is looked at only when no mfa_token is sent (the route is not `auth`): a
     # pending login is finished whatever Authorization header comes with it.
