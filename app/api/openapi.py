@@ -23,8 +23,8 @@ PATH_PARAM = re.compile(r"<(?:[a-z]+:)?([a-zA-Z_]+)>")
 def _schema(model, components: dict, *, request: bool = False) -> dict:
     schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
     if request:
-        _bound_strings(schema)
         fields.apply_settings(schema, current_app.config)
+        _bound_strings(schema)
     for name, definition in schema.pop("$defs", {}).items():
         components[name] = definition
     components[model.__name__] = schema
