@@ -17,6 +17,9 @@ from app.core.errors import InvalidInput
 from app.http.client import client_info
 
 MAX_BODY_BYTES = 64 * 1024
+# A body of only JSON's own white space (RFC 8259) counts as no body; any other byte, such
+# as a form feed or vertical tab, makes it a body that must parse.
+JSON_WHITESPACE = b" \t\n\r"
 Model = TypeVar("Model", bound=BaseModel)
 
 
@@ -37,7 +40,7 @@ def read_json(model: type[Model], *, optional: bool = False) -> Model:
     raw = request.get_data(cache=True)
     if len(raw) > MAX_BODY_BYTES:
         raise InvalidInput("The request body is too large.", field="body")
-    if not raw.strip():
+    if not raw.strip(JSON_WHITESPACE):
         if optional:
             return model.model_validate({})
         raise InvalidInput("A JSON body is required.", field="body")

@@ -15,8 +15,9 @@ from typing import Literal
 from flask import Blueprint, Flask, jsonify, request
 
 from app.api.common import bearer_token, principal, read_json, read_query
+from app.api.raises import BEARER
 from app.core.api_logins import Principal
-from app.core.errors import TesseraError, Unauthenticated
+from app.core.errors import InvalidInput, TesseraError, Unauthenticated
 from app.extensions import csrf
 from app.http.redis_outage import limit_failing_open
 
@@ -73,6 +74,19 @@ class Route:
     # core field name -> this route's, where the route spells a field its own way (core's
     # reset names the new password `password`; one document calls it `newPassword`).
     fields: dict[str, str] = field(default_factory=dict)
+    # The core errors the view itself may raise (beyond what `auth`, `request`, `query`
+    # and `limit` already imply); the OpenAPI document lists their statuses, as the
+    # dialect's table maps them.
+    raises: tuple[type[TesseraError], ...] = ()
+
+    def may_raise(self) -> tuple[type[TesseraError], ...]:
+        """Every core error an answer of this route may carry: declared and implied."""
+        implied: list[type[TesseraError]] = []
+        if self.auth:
+            implied += BEARER
+        if self.request is not None or self.query is not None:
+            implied.append(InvalidInput)
+        return (*implied, *self.raises)
 
 
 @dataclass
@@ -100,7 +114,8 @@ class Dialect:
               query: type | None = None,
               response: type | None = None, status: int = 200, auth: Auth = False,
               limit: str | None = None, limit_by: Callable[[], str] | None = None,
-              fields: dict[str, str] | None = None):
+              fields: dict[str, str] | None = None,
+              raises: tuple[type[TesseraError], ...] = ()):
         """Register the decorated view for `rule`; the view is called with keyword arguments:
 
         - its URL variables, as Flask names them;
@@ -116,6 +131,9 @@ class Dialect:
         - `query`, the `query` schema validated from the query string.
 
         They are read in that order (caller, body, query), after the route's rate limit.
+
+        `raises` names the core errors the view may raise beyond those its `auth`, `request`
+        and `query` imply; the OpenAPI document lists each one's status in this dialect.
         """
         def register(view: Callable) -> Callable:
             self.routes.append(Route(rule=rule, methods=[methods] if isinstance(methods, str)
@@ -124,7 +142,8 @@ class Dialect:
                                      body_required=body_required, query=query,
                                      response=response,
                                      status=status, auth=auth, limit=limit,
-                                     limit_by=limit_by, fields=fields or {}))
+                                     limit_by=limit_by, fields=fields or {},
+                                     raises=tuple(raises)))
             return view
 
         return register
@@ -150,14 +169,16 @@ class Dialect:
         field_name = self._route_field(error.field)
         extra = {shown: error.details[name] for name, shown in self.error_details.items()
                  if name in error.details}
-        status, code = error.status, error.code
-        for kind in type(error).__mro__:
-            if kind in self.errors:
-                status, code = self.errors[kind]
-                break
-        else:
-            status, code = self.errors.get(code, (status, code))
+        status, code = self.mapped(type(error))
         return self._respond(status, code, error.message, field_name, headers, extra)
+
+    def mapped(self, kind: type[TesseraError]) -> tuple[int, str]:
+        """A core error class's (status, code) in this document: the table's entry for the
+        class or a base of it, else for its code, else core's own."""
+        for base in kind.__mro__:
+            if base in self.errors:
+                return self.errors[base]
+        return self.errors.get(kind.code, (kind.status, kind.code))
 
     def _respond(self, status: int, code: str, message: str, field_name: str | None,
                  headers: dict | None, extra: dict | None = None):

@@ -31,12 +31,14 @@ from app.models.types import utcnow
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,31}$")
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
 NAME_MAX = 100
+# RFC 5321's limit on a forward path, less the angle brackets.
+EMAIL_MAX_LENGTH = 254
 
 
 def normalize_email(raw: object, *, field: str = "email") -> str:
     if not isinstance(raw, str) or not raw.strip():
         raise InvalidInput("Email is required.", field=field)
-    if len(raw) > 254:
+    if len(raw) > EMAIL_MAX_LENGTH:
         raise InvalidInput("Email is too long.", field=field)
     try:
         result = validate_email(raw.strip(), check_deliverability=False)
@@ -174,7 +176,7 @@ def authenticate(email: object, password: object, *, client: ClientInfo) -> User
         raise InvalidInput("Email is required.", field="email")
     if not isinstance(password, str) or not password:
         raise InvalidInput("Password is required.", field="password")
-    email_key = email.strip().lower()[:254]
+    email_key = email.strip().lower()[:EMAIL_MAX_LENGTH]
     throttle = services().throttle
     account_limit = setting("LOGIN_ACCOUNT_LIMIT")
     for limit, key in ((setting("LOGIN_IP_LIMIT"), ("ip", client.ip_address or "-")),
@@ -258,7 +260,7 @@ def change_password(user: User, *, current_password: object, new_password: objec
 
 def _login_throttle_key(email: str) -> str:
     """The per-account key authenticate() counts failed attempts under."""
-    return email.strip().lower()[:254]
+    return email.strip().lower()[:EMAIL_MAX_LENGTH]
 
 
 def reset_login_throttle(email: str) -> None:

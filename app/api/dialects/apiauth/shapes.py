@@ -11,12 +11,13 @@ from pydantic_core import PydanticCustomError
 
 from app.api.common import Body, Reply
 from app.api.dialects.apiauth.document import COOKIE, dialect
-from app.core import api_logins, rbac
+from app.api.fields import Email, NewPassword, Password
+from app.core import accounts, api_logins, rbac
 
 
 class PasswordPair(Body):
-    password: str
-    passwordConfirm: str  # noqa: N815 - the document's spelling
+    password: NewPassword
+    passwordConfirm: Password  # noqa: N815 - the document's spelling
 
     @field_validator("passwordConfirm")
     @classmethod
@@ -27,18 +28,20 @@ class PasswordPair(Body):
 
 
 class RegisterBody(PasswordPair):
-    username: str = Field(min_length=3, max_length=30)
-    email: str
+    # Pydantic bounds the length; core's pattern (which lower-cases first) is documented.
+    username: str = Field(min_length=3, max_length=30,
+                          json_schema_extra={"pattern": accounts.USERNAME_PATTERN.pattern})
+    email: Email
     role: Literal["admin", "sub-admin"] | None = None
 
 
 class EmailBody(Body):
-    email: str
+    email: Email
 
 
 class LoginBody(Body):
-    email: str
-    password: str
+    email: Email
+    password: Password
 
 
 class UserOut(Reply):

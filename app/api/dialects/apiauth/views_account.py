@@ -16,6 +16,7 @@ from app.api.dialects.apiauth.shapes import (
     user_out,
     with_token,
 )
+from app.api.raises import PASSWORD_LOGIN, SIGN_UP
 from app.core import accounts, api_logins, rbac
 from app.core.errors import TesseraError
 
@@ -35,7 +36,8 @@ def admin_actor():
 
 
 @dialect.route("/register", "POST", summary="Register a new user", request=RegisterBody,
-               response=AuthOut, status=201, limit="register")
+               response=AuthOut, status=201, limit="register",
+               raises=SIGN_UP)
 def register(body: RegisterBody):
     roles = rbac.registration_roles(body.role, self_service=SELF_SERVICE_ROLES,
                                     default=DEFAULT_ROLE, actor=admin_actor())
@@ -46,7 +48,8 @@ def register(body: RegisterBody):
 
 
 @dialect.route("/login", "POST", summary="Log in and receive a JWT", request=LoginBody,
-               response=AuthOut, limit="login")
+               response=AuthOut, limit="login",
+               raises=PASSWORD_LOGIN)
 def login(body: LoginBody):
     return with_token(api_logins.password_login(body.email, body.password,
                                                 dialect=dialect.id, client=client_info()))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Literal
 
 from app.api.common import Body, Reply
+from app.api.fields import Email, Name, NewPassword, Password, Phone, Required
 from app.core import api_logins
 from app.core.mfa.login import PendingLogin
 
@@ -21,58 +22,58 @@ def ok(message: str, data: object = None, status: int = 200):
 # --- accounts, sessions and codes --------------------------------------------------------------
 
 class RegisterBody(Body):
-    email: str
-    password: str
-    firstName: str | None = None
-    lastName: str | None = None
-    phoneNumber: str | None = None
+    email: Email
+    password: NewPassword
+    firstName: Name | None = None
+    lastName: Name | None = None
+    phoneNumber: Phone | None = None
 
 
 class LoginBody(Body):
-    email: str
-    password: str
+    email: Email
+    password: Password
     deviceToken: str | None = None  # a trusted device's token (verify-mfa rememberDevice)
 
 
 class RefreshBody(Body):
-    refreshToken: str
+    refreshToken: Required
 
 
 class LogoutBody(Body):
-    refreshToken: str | None = None
+    refreshToken: Required | None = None
 
 
 class ProfileBody(Body):
-    firstName: str | None = None
-    lastName: str | None = None
-    phoneNumber: str | None = None
+    firstName: Name | None = None
+    lastName: Name | None = None
+    phoneNumber: Phone | None = None
 
 
 class ChangePasswordBody(Body):
-    currentPassword: str
-    newPassword: str
+    currentPassword: Password
+    newPassword: NewPassword
 
 
 class DeleteAccountBody(Body):
-    password: str
+    password: Password
 
 
 class UnlockBody(Body):
-    email: str | None = None
+    email: Email | None = None
     userId: str | None = None
 
 
 class TokenBody(Body):
-    token: str
+    token: Required
 
 
 class EmailBody(Body):
-    email: str
+    email: Email
 
 
 class ResetPasswordBody(Body):
-    token: str
-    password: str
+    token: Required
+    password: NewPassword
 
 
 class OtpSendBody(Body):
@@ -82,13 +83,13 @@ class OtpSendBody(Body):
 
 
 class EmailOtpBody(Body):
-    email: str
-    otp: str
+    email: Email
+    otp: Required
 
 
 class SmsOtpBody(Body):
-    phoneNumber: str
-    otp: str
+    phoneNumber: Phone
+    otp: Required
 
 
 class UserOut(Reply):
@@ -161,38 +162,38 @@ class RevokedEnvelope(BaseEnvelope):
 
 class SetupBody(Body):
     method: Literal["totp"] = "totp"
-    password: str | None = None
-    code: str | None = None
+    password: Password | None = None
+    code: Required | None = None
 
 
 class EnableBody(Body):
-    code: str
-    password: str | None = None
+    code: Required
+    password: Password | None = None
     revokeOtherSessions: bool = False  # noqa: N815 - the document's camelCase
 
 
 class DisableBody(Body):
-    code: str | None = None
-    password: str | None = None
+    code: Required | None = None
+    password: Password | None = None
     revokeOtherSessions: bool = False  # noqa: N815
 
 
 class VerifyMfaBody(Body):
-    code: str
+    code: Required
     method: Method = "totp"
     mfaToken: str | None = None  # noqa: N815
     rememberDevice: bool = False  # noqa: N815
 
 
 class VerifyTotpBody(Body):
-    code: str
+    code: Required
     mfaToken: str | None = None  # noqa: N815
     rememberDevice: bool = False  # noqa: N815
 
 
 class ResetUserMfaBody(Body):
     userId: str | None = None  # noqa: N815
-    email: str | None = None
+    email: Email | None = None
     reason: str | None = None
 
 

@@ -17,6 +17,7 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     user_out,
 )
+from app.api.raises import ADMIN, PASSWORD_CHECK, PROFILE
 from app.core import accounts, api_logins
 from app.core.errors import InvalidInput
 
@@ -30,7 +31,8 @@ def get_profile(caller: api_logins.Principal):
 
 
 @dialect.route("/profile", "PUT", summary="Update the profile (fields sent are changed)",
-               request=ProfileBody, response=UserEnvelope, auth=True)
+               request=ProfileBody, response=UserEnvelope, auth=True,
+               raises=PROFILE)
 def update_profile(caller: api_logins.Principal, body: ProfileBody):
     user = accounts.update_profile(caller.user, client=client_info(),
                                    **{PROFILE_FIELDS[name]: getattr(body, name)
@@ -39,7 +41,8 @@ def update_profile(caller: api_logins.Principal, body: ProfileBody):
 
 
 @dialect.route("/change-password", "POST", summary="Change the password; other sessions end",
-               request=ChangePasswordBody, response=EmptyEnvelope, auth=True, limit="password")
+               request=ChangePasswordBody, response=EmptyEnvelope, auth=True, limit="password",
+               raises=PASSWORD_CHECK)
 def change_password(caller: api_logins.Principal, body: ChangePasswordBody):
     accounts.change_password(caller.user, current_password=body.currentPassword,
                              new_password=body.newPassword, client=client_info(),
@@ -55,7 +58,8 @@ def deactivate_account(caller: api_logins.Principal):
 
 
 @dialect.route("/delete-account", "DELETE", summary="Delete the account (password required)",
-               request=DeleteAccountBody, response=EmptyEnvelope, auth=True, limit="password")
+               request=DeleteAccountBody, response=EmptyEnvelope, auth=True, limit="password",
+               raises=PASSWORD_CHECK)
 def delete_account(caller: api_logins.Principal, body: DeleteAccountBody):
     accounts.delete_account(caller.user, password=body.password, client=client_info())
     return ok("Account deleted.")
@@ -74,7 +78,8 @@ def _unlock_target(body: UnlockBody) -> uuid.UUID | str | None:
 
 @dialect.route("/unlock-account", "POST",
                summary="Reset your own failed-login lockout; an admin may name another account",
-               request=UnlockBody, body_required=False, response=UserEnvelope, auth=True)
+               request=UnlockBody, body_required=False, response=UserEnvelope, auth=True,
+               raises=ADMIN)
 def unlock_account(caller: api_logins.Principal, body: UnlockBody):
     user = accounts.unlock(_unlock_target(body), actor=caller.user, client=client_info())
     return ok("Account unlocked.", user_out(user))

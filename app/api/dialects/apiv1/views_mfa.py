@@ -36,6 +36,7 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     sign_in_out,
 )
+from app.api.raises import ADMIN, BEARER, FACTOR_CHANGE, MFA_LOGIN, STEP_UP
 from app.core import admin, api_logins
 from app.core.errors import InvalidInput
 from app.core.mfa import factors, totp, trusted_devices
@@ -75,7 +76,8 @@ def _verify(method: str, body):
 
 
 @dialect.route("/mfa/setup", "POST", summary="Start TOTP set-up (secret, otpauth URL, QR)",
-               request=SetupBody, body_required=False, response=Envelope, auth=True)
+               request=SetupBody, body_required=False, response=Envelope, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_setup(caller: api_logins.Principal, body: SetupBody):
     setup = api_mfa.begin_totp_setup(caller, client=client_info(), password=body.password,
                                      code=body.code)
@@ -85,7 +87,8 @@ def mfa_setup(caller: api_logins.Principal, body: SetupBody):
 
 
 @dialect.route("/mfa/enable", "POST", summary="Confirm TOTP set-up with a code",
-               request=EnableBody, response=Envelope, auth=True)
+               request=EnableBody, response=Envelope, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_enable(caller: api_logins.Principal, body: EnableBody):
     codes = api_mfa.enable_totp(caller, body.code, client=client_info(),
                                 password=body.password)
@@ -97,7 +100,8 @@ def mfa_enable(caller: api_logins.Principal, body: EnableBody):
 
 
 @dialect.route("/mfa/disable", "POST", summary="Turn TOTP off (a current code or the password)",
-               request=DisableBody, response=Envelope, auth=True)
+               request=DisableBody, response=Envelope, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_disable(caller: api_logins.Principal, body: DisableBody):
     totp.disable(caller.user, code=body.code, password=body.password, client=client_info())
     api_mfa.end_others_if(body.revokeOtherSessions, caller, client=client_info())
@@ -106,21 +110,24 @@ def mfa_disable(caller: api_logins.Principal, body: DisableBody):
 
 @dialect.route("/verify-mfa", "POST",
                summary="Finish an MFA login (mfaToken), or step up a session (bearer)",
-               request=VerifyMfaBody, response=Envelope, limit="mfa_login")
+               request=VerifyMfaBody, response=Envelope, limit="mfa_login",
+               raises=(*MFA_LOGIN, *STEP_UP, *BEARER))
 def verify_mfa(body: VerifyMfaBody):
     return _verify(_core_method(body.method), body)
 
 
 @dialect.route("/verify-totp", "POST",
                summary="Finish an MFA login with a TOTP code (mfaToken), or step up (bearer)",
-               request=VerifyTotpBody, response=Envelope, limit="mfa_login")
+               request=VerifyTotpBody, response=Envelope, limit="mfa_login",
+               raises=(*MFA_LOGIN, *STEP_UP, *BEARER))
 def verify_totp(body: VerifyTotpBody):
     return _verify(factors.TOTP, body)
 
 
 @dialect.route("/reset-user-mfa", "POST",
                summary="Remove every second factor of an account (administrators; audited)",
-               request=ResetUserMfaBody, response=Envelope, auth=True)
+               request=ResetUserMfaBody, response=Envelope, auth=True,
+               raises=ADMIN)
 def reset_user_mfa(caller: api_logins.Principal, body: ResetUserMfaBody):
     if body.userId is not None and body.email is not None:
         raise InvalidInput("Send either userId or email, not both.", field="userId")

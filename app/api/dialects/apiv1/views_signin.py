@@ -16,11 +16,13 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     sign_in_out,
 )
+from app.api.raises import BEARER, PASSWORD_LOGIN, REFRESH, SIGN_UP
 from app.core import accounts, api_logins
 
 
 @dialect.route("/register", "POST", summary="Register a user and sign them in",
-               request=RegisterBody, response=SignInEnvelope, status=201, limit="register")
+               request=RegisterBody, response=SignInEnvelope, status=201, limit="register",
+               raises=SIGN_UP)
 def register(body: RegisterBody):
     user = accounts.create_user(email=body.email, password=body.password,
                                 first_name=body.firstName, last_name=body.lastName,
@@ -30,7 +32,8 @@ def register(body: RegisterBody):
 
 
 @dialect.route("/login", "POST", summary="Log in with email and password", request=LoginBody,
-               response=SignInEnvelope, limit="login")
+               response=SignInEnvelope, limit="login",
+               raises=PASSWORD_LOGIN)
 def login(body: LoginBody):
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
                                        client=client_info(), mfa_methods=api_mfa.CODE_METHODS,
@@ -39,7 +42,8 @@ def login(body: LoginBody):
 
 
 @dialect.route("/logout", "POST", summary="Log out: end the refresh token's session",
-               request=LogoutBody, body_required=False, response=EmptyEnvelope)
+               request=LogoutBody, body_required=False, response=EmptyEnvelope,
+               raises=(*REFRESH, *BEARER))
 def logout(body: LogoutBody):
     api_logins.logout_with_either(bearer_token(), body.refreshToken, dialect=dialect.id,
                                   client=client_info())
@@ -47,7 +51,8 @@ def logout(body: LogoutBody):
 
 
 @dialect.route("/refresh", "POST", summary="Rotate the refresh token", request=RefreshBody,
-               response=SignInEnvelope, limit="refresh")
+               response=SignInEnvelope, limit="refresh",
+               raises=REFRESH)
 def refresh(body: RefreshBody):
     return ok("Token refreshed.", sign_in_out(api_logins.refresh(body.refreshToken,
                                                                   dialect=dialect.id)))

@@ -21,6 +21,7 @@ from app.api.dialects.apiv1.shapes import (
     ok,
     user_out,
 )
+from app.api.raises import BEARER, MAIL_REQUEST, MFA_LOGIN, ONE_TIME, RESET, SEND_TO_SELF
 from app.core import api_logins
 from app.core.errors import InvalidInput, Unauthenticated
 from app.core.mail import email_verification, password_reset, phone_verification
@@ -29,21 +30,24 @@ SENT_IF_NEEDED = "If that address has an account that needs it, a message is on 
 
 
 @dialect.route("/verify-email", "POST", summary="Verify the email with the link's token",
-               request=TokenBody, response=UserEnvelope, limit="code")
+               request=TokenBody, response=UserEnvelope, limit="code",
+               raises=ONE_TIME)
 def verify_email(body: TokenBody):
     user = email_verification.verify_token(body.token, client=client_info())
     return ok("Email verified.", user_out(user))
 
 
 @dialect.route("/resend-verification", "POST", summary="Send the verification email again",
-               request=EmailBody, response=EmptyEnvelope, limit="mail", limit_by=email_in_body)
+               request=EmailBody, response=EmptyEnvelope, limit="mail", limit_by=email_in_body,
+               raises=MAIL_REQUEST)
 def resend_verification(body: EmailBody):
     email_verification.resend_to_address(body.email, client=client_info())
     return ok(SENT_IF_NEEDED)
 
 
 @dialect.route("/forgot-password", "POST", summary="Email a password reset link",
-               request=EmailBody, response=EmptyEnvelope, limit="mail", limit_by=email_in_body)
+               request=EmailBody, response=EmptyEnvelope, limit="mail", limit_by=email_in_body,
+               raises=MAIL_REQUEST)
 def forgot_password(body: EmailBody):
     password_reset.request(body.email, client=client_info())
     return ok(SENT_IF_NEEDED)
@@ -51,7 +55,8 @@ def forgot_password(body: EmailBody):
 
 @dialect.route("/reset-password", "POST",
                summary="Set a new password with the link's token; every session ends",
-               request=ResetPasswordBody, response=EmptyEnvelope, limit="code")
+               request=ResetPasswordBody, response=EmptyEnvelope, limit="code",
+               raises=RESET)
 def reset_password(body: ResetPasswordBody):
     password_reset.reset(body.token, body.password, client=client_info())
     return ok("Password reset. Sign in with the new password.")
@@ -71,7 +76,8 @@ def send_login_code(body: OtpSendBody):
 @dialect.route("/otp/send", "POST",
                summary="Send a verification code to the account's email or phone "
                "(or, with mfaToken and no bearer token, an MFA login's email code)",
-               request=OtpSendBody, response=EmptyEnvelope, auth="optional", limit="mail")
+               request=OtpSendBody, response=EmptyEnvelope, auth="optional", limit="mail",
+               raises=(*SEND_TO_SELF, *MFA_LOGIN, *BEARER))
 def otp_send(caller: api_logins.Principal | None, body: OtpSendBody):
     if caller is None:
         return send_login_code(body)
@@ -84,7 +90,8 @@ def otp_send(caller: api_logins.Principal | None, body: OtpSendBody):
 
 @dialect.route("/verify-email-otp", "POST", summary="Verify the email with the mailed code",
                request=EmailOtpBody, response=UserEnvelope, limit="code",
-               fields={"code": "otp"})
+               fields={"code": "otp"},
+               raises=ONE_TIME)
 def verify_email_otp(body: EmailOtpBody):
     user = email_verification.verify_code_at_address(body.email, body.otp,
                                                      client=client_info())
@@ -93,7 +100,8 @@ def verify_email_otp(body: EmailOtpBody):
 
 @dialect.route("/verify-sms-otp", "POST", summary="Verify the phone with the texted code",
                request=SmsOtpBody, response=UserEnvelope, limit="code",
-               fields={"code": "otp"})
+               fields={"code": "otp"},
+               raises=ONE_TIME)
 def verify_sms_otp(body: SmsOtpBody):
     user = phone_verification.verify(body.phoneNumber, body.otp, client=client_info())
     return ok("Phone number verified.", user_out(user))

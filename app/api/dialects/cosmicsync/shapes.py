@@ -8,34 +8,35 @@ from typing import Any, Literal
 from pydantic import ConfigDict, Field
 
 from app.api.common import Body, Reply
+from app.api.fields import DataKey, Email, Name, NewPassword, Password, Phone, Required, Username
 from app.core import api_logins
 
 # --- accounts, profile, data and roles ---------------------------------------------------------
 
 
 class RegisterBody(Body):
-    email: str
-    password: str
-    username: str | None = None
+    email: Email
+    password: NewPassword
+    username: Username | None = None
     application_id: str
 
 
 class LoginBody(Body):
-    email: str
-    password: str
+    email: Email
+    password: Password
     application_id: str
     device_token: str | None = None  # a trusted device's (see views_mfa)
 
 
 class ProfileBody(Body):
-    username: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
+    username: Username | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    phone: Phone | None = None
 
 
 class DataBody(Body):
-    key: str
+    key: DataKey
     value: Any
     application_id: str | None = None
 
@@ -93,12 +94,12 @@ class PermittedOut(Reply):
 # --- second factors ----------------------------------------------------------------------------
 
 class EnableBody(Body):
-    password: str | None = None
-    code: str | None = None  # a current code of another factor, to re-authenticate
+    password: Password | None = None
+    code: Required | None = None  # a current code of another factor, to re-authenticate
 
 
 class VerifyBody(Body):
-    code: str
+    code: Required
     mfa_token: str | None = None
     method: Literal["totp", "email", "recovery_code"] = "totp"
     remember_device: bool = False

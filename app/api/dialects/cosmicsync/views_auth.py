@@ -13,6 +13,7 @@ from app.api.dialects.cosmicsync.shapes import (
     TokenOut,
     token_out,
 )
+from app.api.raises import PASSWORD_LOGIN, REFRESH, SIGN_UP
 from app.core import api_logins, app_data, clients
 from app.core.errors import RateLimited
 from app.core.mfa import factors
@@ -39,7 +40,8 @@ def login_answer(result) -> dict:
 
 
 @dialect.route("/auth/register", "POST", summary="Register a user for an application",
-               request=RegisterBody, response=RegisteredOut, status=201, limit="register")
+               request=RegisterBody, response=RegisteredOut, status=201, limit="register",
+               raises=SIGN_UP)
 def register(body: RegisterBody):
     user = app_data.register_user(application_id=body.application_id, email=body.email,
                                   password=body.password, username=body.username,
@@ -48,7 +50,8 @@ def register(body: RegisterBody):
 
 
 @dialect.route("/auth/login", "POST", summary="Authenticate and receive a JWT",
-               request=LoginBody, response=TokenOut, limit="login")
+               request=LoginBody, response=TokenOut, limit="login",
+               raises=PASSWORD_LOGIN)
 def login(body: LoginBody):
     clients.application(body.application_id)
     # The document hands out no refresh token (it refreshes with the access token).
@@ -60,6 +63,7 @@ def login(body: LoginBody):
 
 
 @dialect.route("/auth/refresh", "POST", summary="Refresh an expired JWT (Bearer)",
-               response=TokenOut, auth="token", limit="refresh")
+               response=TokenOut, auth="token", limit="refresh",
+               raises=REFRESH)
 def refresh(access_token: str):
     return token_out(api_logins.refresh_with_access_token(access_token, dialect=dialect.id))

@@ -29,6 +29,7 @@ from app.api.dialects.cosmicsync.shapes import (
     VerifyOut,
     token_out,
 )
+from app.api.raises import BEARER, FACTOR_CHANGE, MFA_LOGIN, STEP_UP
 from app.core import api_logins
 from app.core.errors import MfaNotEnabled
 from app.core.mfa import factors, totp, trusted_devices
@@ -37,7 +38,8 @@ VERIFIED = "MFA verified successfully"
 
 
 @dialect.route("/auth/mfa/enable", "POST", summary="Start authenticator-app set-up",
-               request=EnableBody, body_required=False, response=EnableOut, auth=True)
+               request=EnableBody, body_required=False, response=EnableOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_enable(caller: api_logins.Principal, body: EnableBody):
     setup = api_mfa.begin_totp_setup(caller, client=client_info(), password=body.password,
                                      code=body.code)
@@ -57,7 +59,8 @@ def _finish_login(body: VerifyBody) -> dict:
 
 @dialect.route("/auth/mfa/verify", "POST",
                summary="Finish an MFA login (mfa_token), confirm set-up, or step up (bearer)",
-               request=VerifyBody, response=VerifyOut, limit="mfa_login")
+               request=VerifyBody, response=VerifyOut, limit="mfa_login",
+               raises=(*MFA_LOGIN, *FACTOR_CHANGE, *STEP_UP, *BEARER))
 def mfa_verify(body: VerifyBody):
     # The token is looked at only when no mfa_token is sent (the route is not `auth`): a
     # pending login is finished whatever Authorization header comes with it.

@@ -18,6 +18,7 @@ from app.api.dialects.cosmicsync.shapes import (
     RoleBody,
     profile_out,
 )
+from app.api.raises import ADMIN, OWN_ITEM, PROFILE
 from app.core import accounts, api_logins, app_data, rbac
 from app.core.errors import InvalidInput
 
@@ -38,7 +39,8 @@ def profile(caller: api_logins.Principal):
 
 
 @dialect.route("/users/me", "PUT", summary="Update the user profile", request=ProfileBody,
-               response=ProfileOut, auth=True)
+               response=ProfileOut, auth=True,
+               raises=PROFILE)
 def update_profile(caller: api_logins.Principal, body: ProfileBody):
     user = accounts.update_profile(caller.user, client=client_info(),
                                    **body.model_dump(exclude_unset=True))
@@ -46,7 +48,8 @@ def update_profile(caller: api_logins.Principal, body: ProfileBody):
 
 
 @dialect.route("/users/me/data", "POST", summary="Set custom user data (per application)",
-               request=DataBody, query=ApplicationQuery, response=MessageOut, auth=True)
+               request=DataBody, query=ApplicationQuery, response=MessageOut, auth=True,
+               raises=OWN_ITEM)
 def set_data(caller: api_logins.Principal, body: DataBody, query: ApplicationQuery):
     app_data.set_value(caller.user, data_application_id(query, body.application_id),
                        body.key, body.value)
@@ -54,13 +57,15 @@ def set_data(caller: api_logins.Principal, body: DataBody, query: ApplicationQue
 
 
 @dialect.route("/users/me/data/<key>", "GET", summary="Get custom user data (per application)",
-               query=ApplicationQuery, auth=True)
+               query=ApplicationQuery, auth=True,
+               raises=OWN_ITEM)
 def get_data(key: str, caller: api_logins.Principal, query: ApplicationQuery):
     return jsonify(app_data.get_value(caller.user, data_application_id(query), key))
 
 
 @dialect.route("/users/<user_id>/roles", "POST", summary="Assign a role (admin token)",
-               request=RoleBody, response=MessageOut, auth=True)
+               request=RoleBody, response=MessageOut, auth=True,
+               raises=ADMIN)
 def assign_role(user_id: str, caller: api_logins.Principal, body: RoleBody):
     rbac.assign_role_as_admin(caller.user, user_id, body.role,
                               application_id=body.application_id, client=client_info())
@@ -68,7 +73,8 @@ def assign_role(user_id: str, caller: api_logins.Principal, body: RoleBody):
 
 
 @dialect.route("/users/me/permissions", "GET", summary="Check a permission",
-               query=PermissionQuery, response=PermittedOut, auth=True)
+               query=PermissionQuery, response=PermittedOut, auth=True,
+               raises=OWN_ITEM)
 def permissions(caller: api_logins.Principal, query: PermissionQuery):
     return {"permitted": rbac.check_permission(caller.user, query.action, query.resource,
                                                application_id=query.application_id)}

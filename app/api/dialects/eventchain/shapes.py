@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import create_model
 
 from app.api.common import Body, Reply
+from app.api.fields import Email, Name, NewPassword, Password, Phone, Required
 from app.core import api_logins, rbac
 
 # The document gives a user one role; of several held, the most privileged is shown.
@@ -13,44 +14,44 @@ ROLE_PRECEDENCE = ("admin", "organizer", "attendee")
 
 
 class RegisterBody(Body):
-    email: str
-    password: str
-    firstName: str
-    lastName: str
+    email: Email
+    password: NewPassword
+    firstName: Name
+    lastName: Name
     role: str | None = None
 
 
 class LoginBody(Body):
-    email: str
-    password: str
+    email: Email
+    password: Password
 
 
 class RefreshBody(Body):
-    refreshToken: str
+    refreshToken: Required
 
 
 class ProfileBody(Body):
-    firstName: str | None = None
-    lastName: str | None = None
-    phone: str | None = None
+    firstName: Name | None = None
+    lastName: Name | None = None
+    phone: Phone | None = None
 
 
 class PasswordBody(Body):
-    currentPassword: str
-    newPassword: str
+    currentPassword: Password
+    newPassword: NewPassword
 
 
 class EmailBody(Body):
-    email: str
+    email: Email
 
 
 class TokenBody(Body):
-    token: str
+    token: Required
 
 
 class ResetConfirmBody(Body):
-    token: str
-    newPassword: str
+    token: Required
+    newPassword: NewPassword
 
 
 class UserOut(Reply):

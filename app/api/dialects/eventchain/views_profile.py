@@ -13,6 +13,7 @@ from app.api.dialects.eventchain.shapes import (
     ok,
     profile_out,
 )
+from app.api.raises import PASSWORD_CHECK, PROFILE
 from app.core import accounts, api_logins, rbac
 
 # This document's profile field -> core's
@@ -26,7 +27,8 @@ def profile(caller: api_logins.Principal):
 
 
 @dialect.route("/profile", "PUT", summary="Update the caller's profile", request=ProfileBody,
-               response=ProfileOut, auth=True)
+               response=ProfileOut, auth=True,
+               raises=PROFILE)
 def update_profile(caller: api_logins.Principal, body: ProfileBody):
     changes = {PROFILE_FIELDS[key]: value
                for key, value in body.model_dump(exclude_unset=True).items()}
@@ -35,7 +37,8 @@ def update_profile(caller: api_logins.Principal, body: ProfileBody):
 
 
 @dialect.route("/password", "PUT", summary="Change password; other sessions end",
-               request=PasswordBody, response=MessageOut, auth=True)
+               request=PasswordBody, response=MessageOut, auth=True,
+               raises=PASSWORD_CHECK)
 def change_password(caller: api_logins.Principal, body: PasswordBody):
     accounts.change_password(caller.user, current_password=body.currentPassword,
                              new_password=body.newPassword, client=client_info(),

@@ -19,6 +19,7 @@ from app.api.dialects.eventchain.shapes import (
     registered_user_out,
     tokens_out,
 )
+from app.api.raises import PASSWORD_LOGIN, REFRESH, SIGN_UP
 from app.core import accounts, api_logins, rbac
 from app.core.services import setting
 
@@ -27,7 +28,8 @@ DEFAULT_ROLE = "attendee"
 
 
 @dialect.route("/register", "POST", summary="Register a user (does not sign in)",
-               request=RegisterBody, response=RegisterOut, status=201, limit="register")
+               request=RegisterBody, response=RegisterOut, status=201, limit="register",
+               raises=SIGN_UP)
 def register(body: RegisterBody):
     roles = rbac.registration_roles(body.role, self_service=SELF_SERVICE_ROLES,
                                     default=DEFAULT_ROLE, actor=None)
@@ -39,7 +41,8 @@ def register(body: RegisterBody):
 
 
 @dialect.route("/login", "POST", summary="Sign in with email and password", request=LoginBody,
-               response=TokensOut, limit="login")
+               response=TokensOut, limit="login",
+               raises=PASSWORD_LOGIN)
 def login(body: LoginBody):
     issued = api_logins.password_login(
         body.email, body.password, dialect=dialect.id, client=client_info(),
@@ -48,7 +51,8 @@ def login(body: LoginBody):
 
 
 @dialect.route("/refresh", "POST", summary="Rotate the refresh token", request=RefreshBody,
-               response=TokensOut)
+               response=TokensOut,
+               raises=REFRESH)
 def refresh(body: RefreshBody):
     return ok(tokens_out(api_logins.refresh(body.refreshToken, dialect=dialect.id)))
 

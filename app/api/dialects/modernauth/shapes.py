@@ -9,6 +9,7 @@ from pydantic import ConfigDict
 from webauthn.helpers import bytes_to_base64url
 
 from app.api.common import Body, Reply
+from app.api.fields import Email, Name, NewPassword, Password, Phone, Required, Username
 from app.core import api_logins
 from app.core.mfa import trusted_devices
 from app.core.mfa.login import PendingLogin
@@ -17,45 +18,45 @@ from app.core.mfa.login import PendingLogin
 
 
 class RegisterBody(Body):
-    email: str
-    password: str
-    username: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    phone: str | None = None
+    email: Email
+    password: NewPassword
+    username: Username | None = None
+    first_name: Name | None = None
+    last_name: Name | None = None
+    phone: Phone | None = None
 
 
 class LoginBody(Body):
-    email: str
-    password: str
+    email: Email
+    password: Password
     # A trusted device's token (from login/mfa with remember_device, or trust-device).
     device_token: str | None = None
 
 
 class RefreshBody(Body):
-    refresh_token: str
+    refresh_token: Required
 
 
 class ChangePasswordBody(Body):
-    current_password: str
-    new_password: str
+    current_password: Password
+    new_password: NewPassword
 
 
 class EmailBody(Body):
-    email: str
+    email: Email
 
 
 class TokenBody(Body):
-    token: str
+    token: Required
 
 
 class ResetPasswordBody(Body):
-    token: str
-    new_password: str
+    token: Required
+    new_password: NewPassword
 
 
 class MagicLinkVerifyBody(Body):
-    token: str
+    token: Required
     allow_registration: bool = False
     device_token: str | None = None
 
@@ -97,7 +98,7 @@ class PendingBody(Body):
 
 
 class MfaCodeBody(PendingBody):
-    code: str
+    code: Required
     remember_device: bool = False
 
 
@@ -126,21 +127,21 @@ class PasskeyRegisterBody(CredentialBody):
 class ReauthBody(Body):
     """Optional proof of a recent authentication, and whether to end the other sessions."""
 
-    password: str | None = None
-    code: str | None = None
+    password: Password | None = None
+    code: Required | None = None
     method: str | None = None
     revoke_other_sessions: bool = False
 
 
 class EnableBody(Body):
-    code: str  # the authenticator app's code confirming set-up
-    password: str | None = None
+    code: Required  # the authenticator app's code confirming set-up
+    password: Password | None = None
     revoke_other_sessions: bool = False
 
 
 class DisableBody(Body):
-    code: str | None = None
-    password: str | None = None
+    code: Required | None = None
+    password: Password | None = None
     revoke_other_sessions: bool = False
 
 

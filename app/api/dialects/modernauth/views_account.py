@@ -18,12 +18,14 @@ from app.api.dialects.modernauth.shapes import (
     session_out,
     user_out,
 )
+from app.api.raises import PASSWORD_CHECK, PASSWORD_LOGIN, REFRESH, SIGN_UP
 from app.core import accounts, api_logins
 from app.core.mfa import factors
 
 
 @dialect.route("/auth/register", "POST", summary="Register a new user", request=RegisterBody,
-               response=SessionOut, status=201, limit="register")
+               response=SessionOut, status=201, limit="register",
+               raises=SIGN_UP)
 def register(body: RegisterBody):
     user = accounts.create_user(email=body.email, password=body.password,
                                 username=body.username, first_name=body.first_name,
@@ -34,7 +36,8 @@ def register(body: RegisterBody):
 
 
 @dialect.route("/auth/login", "POST", summary="Login with email/password", request=LoginBody,
-               response=SessionOut, limit="login")
+               response=SessionOut, limit="login",
+               raises=PASSWORD_LOGIN)
 def login(body: LoginBody):
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
                                        client=client_info(), mfa_methods=factors.METHODS,
@@ -43,7 +46,8 @@ def login(body: LoginBody):
 
 
 @dialect.route("/auth/refresh", "POST", summary="Rotate refresh token", request=RefreshBody,
-               response=SessionOut, limit="refresh")
+               response=SessionOut, limit="refresh",
+               raises=REFRESH)
 def refresh(body: RefreshBody):
     return session_out(api_logins.refresh(body.refresh_token, dialect=dialect.id))
 
@@ -77,7 +81,8 @@ def settings():
 
 
 @dialect.route("/auth/change-password", "POST", summary="Change password",
-               request=ChangePasswordBody, response=MessageOut, auth=True)
+               request=ChangePasswordBody, response=MessageOut, auth=True,
+               raises=PASSWORD_CHECK)
 def change_password(caller: api_logins.Principal, body: ChangePasswordBody):
     accounts.change_password(caller.user, current_password=body.current_password,
                              new_password=body.new_password, client=client_info(),

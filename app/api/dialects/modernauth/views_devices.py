@@ -19,6 +19,7 @@ from app.api.dialects.modernauth.shapes import (
     ReauthBody,
     RevokeTrustBody,
 )
+from app.api.raises import FACTOR_CHANGE, OWN_ITEM
 from app.core import api_logins, sessions
 from app.core.errors import Forbidden, NotFound
 from app.core.mfa import trusted_devices
@@ -87,14 +88,16 @@ def _untrust(caller, device_id) -> None:
 
 @dialect.route("/auth/mfa/trust-device", "POST",
                summary="Trust this device for MFA (skip MFA for N days)", request=ReauthBody,
-               body_required=False, auth=True)
+               body_required=False, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_trust_device(caller: api_logins.Principal, body: ReauthBody):
     return _trust_current(caller, body)
 
 
 @dialect.route("/auth/mfa/revoke-trust", "POST",
                summary="Revoke MFA trust from a device (this one unless device_id names one)",
-               request=RevokeTrustBody, body_required=False, response=MessageOut, auth=True)
+               request=RevokeTrustBody, body_required=False, response=MessageOut, auth=True,
+               raises=OWN_ITEM)
 def mfa_revoke_trust(caller: api_logins.Principal, body: RevokeTrustBody):
     _untrust(caller, body.device_id or _current_id(caller))
     return {"message": "The device is no longer trusted."}
@@ -108,14 +111,16 @@ def devices(caller: api_logins.Principal):
 
 
 @dialect.route("/devices/<device_id>", "GET", summary="Get device details",
-               response=DeviceOut, auth=True)
+               response=DeviceOut, auth=True,
+               raises=OWN_ITEM)
 def device_get(device_id: str, caller: api_logins.Principal):
     row, remembered = _find_device(caller, device_id)
     return device_out(row, _current_id(caller)) if row else remembered_out(remembered)
 
 
 @dialect.route("/devices/<device_id>", "DELETE", summary="Remove/Logout a device",
-               response=MessageOut, auth=True)
+               response=MessageOut, auth=True,
+               raises=OWN_ITEM)
 def device_delete(device_id: str, caller: api_logins.Principal):
     row, remembered = _find_device(caller, device_id)
     device = trusted_devices.for_session(caller.user, row.id) if row else remembered
@@ -128,7 +133,8 @@ def device_delete(device_id: str, caller: api_logins.Principal):
 
 
 @dialect.route("/devices/<device_id>/trust", "POST", summary="Mark device as trusted",
-               request=ReauthBody, body_required=False, auth=True)
+               request=ReauthBody, body_required=False, auth=True,
+               raises=(*OWN_ITEM, *FACTOR_CHANGE))
 def device_trust(device_id: str, caller: api_logins.Principal, body: ReauthBody):
     row, _remembered = _find_device(caller, device_id)
     if row is None or row.id != _current_id(caller):
@@ -139,7 +145,8 @@ def device_trust(device_id: str, caller: api_logins.Principal, body: ReauthBody)
 
 
 @dialect.route("/devices/<device_id>/trust", "DELETE", summary="Remove trust from device",
-               response=DeviceOut, auth=True)
+               response=DeviceOut, auth=True,
+               raises=OWN_ITEM)
 def device_untrust(device_id: str, caller: api_logins.Principal):
     row, remembered = _find_device(caller, device_id)
     device = trusted_devices.for_session(caller.user, row.id) if row else remembered

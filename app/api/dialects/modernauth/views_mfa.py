@@ -19,6 +19,7 @@ from app.api.dialects.modernauth.shapes import (
     SetupOut,
     StatusOut,
 )
+from app.api.raises import FACTOR_CHANGE
 from app.core import api_logins
 from app.core.mfa import email_codes, recovery_codes, totp
 from app.core.mfa import enrolment as mfa_enrolment
@@ -43,7 +44,8 @@ def mfa_status_view(caller: api_logins.Principal):
 
 
 @dialect.route("/auth/mfa/setup", "POST", summary="Setup TOTP MFA", request=ReauthBody,
-               body_required=False, response=SetupOut, auth=True)
+               body_required=False, response=SetupOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_setup(caller: api_logins.Principal, body: ReauthBody):
     setup = api_mfa.begin_totp_setup(caller, client=client_info(), password=body.password,
                                      code=body.code, method=body.method)
@@ -51,7 +53,8 @@ def mfa_setup(caller: api_logins.Principal, body: ReauthBody):
 
 
 @dialect.route("/auth/mfa/enable", "POST", summary="Enable TOTP MFA", request=EnableBody,
-               response=BackupCodesOut, auth=True)
+               response=BackupCodesOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_enable(caller: api_logins.Principal, body: EnableBody):
     codes = api_mfa.enable_totp(caller, body.code, client=client_info(),
                                 password=body.password)
@@ -60,7 +63,8 @@ def mfa_enable(caller: api_logins.Principal, body: EnableBody):
 
 
 @dialect.route("/auth/mfa/disable", "POST", summary="Disable TOTP MFA", request=DisableBody,
-               response=MessageOut, auth=True)
+               response=MessageOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_disable(caller: api_logins.Principal, body: DisableBody):
     totp.disable(caller.user, code=body.code, password=body.password, client=client_info())
     return with_others_ended({"message": "The authenticator app is no longer used."},
@@ -68,7 +72,8 @@ def mfa_disable(caller: api_logins.Principal, body: DisableBody):
 
 
 @dialect.route("/auth/mfa/backup-codes", "POST", summary="Generate new backup codes",
-               request=ReauthBody, body_required=False, response=BackupCodesOut, auth=True)
+               request=ReauthBody, body_required=False, response=BackupCodesOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_backup_codes(caller: api_logins.Principal, body: ReauthBody):
     reauthenticate(caller, body)
     codes = recovery_codes.generate(caller.user, session=caller.session, client=client_info())
@@ -82,7 +87,8 @@ def mfa_backup_codes_count(caller: api_logins.Principal):
 
 
 @dialect.route("/auth/mfa/preferred", "POST", summary="Set preferred MFA method",
-               request=PreferredBody, response=MessageOut, auth=True)
+               request=PreferredBody, response=MessageOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_preferred(caller: api_logins.Principal, body: PreferredBody):
     mfa_enrolment.set_preferred(caller.user, body.method, client=client_info())
     return {"message": "Preferred method saved.", "preferred_method": body.method}
@@ -91,7 +97,8 @@ def mfa_preferred(caller: api_logins.Principal, body: PreferredBody):
 # --- email codes -------------------------------------------------------------------------------
 
 @dialect.route("/auth/mfa/email/enable", "POST", summary="Enable email-based MFA",
-               request=ReauthBody, body_required=False, response=MessageOut, auth=True)
+               request=ReauthBody, body_required=False, response=MessageOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_email_enable(caller: api_logins.Principal, body: ReauthBody):
     reauthenticate(caller, body)
     codes = api_mfa.enable_email_codes(caller, client=client_info())
@@ -100,7 +107,8 @@ def mfa_email_enable(caller: api_logins.Principal, body: ReauthBody):
 
 
 @dialect.route("/auth/mfa/email/disable", "POST", summary="Disable email-based MFA",
-               request=ReauthBody, body_required=False, response=MessageOut, auth=True)
+               request=ReauthBody, body_required=False, response=MessageOut, auth=True,
+               raises=FACTOR_CHANGE)
 def mfa_email_disable(caller: api_logins.Principal, body: ReauthBody):
     reauthenticate(caller, body)
     email_codes.disable(caller.user, session=caller.session, client=client_info())

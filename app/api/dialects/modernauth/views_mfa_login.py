@@ -21,6 +21,7 @@ from app.api.dialects.modernauth.shapes import (
     PublicKeyOut,
     completed_out,
 )
+from app.api.raises import MFA_LOGIN
 from app.core import api_logins
 from app.core.mfa import factors
 
@@ -33,19 +34,22 @@ def _finish(method: str, value, body) -> dict:
 
 
 @dialect.route("/auth/login/mfa", "POST", summary="Complete login with TOTP code",
-               request=MfaCodeBody, limit="mfa_login")
+               request=MfaCodeBody, limit="mfa_login",
+               raises=MFA_LOGIN)
 def login_mfa(body: MfaCodeBody):
     return _finish(factors.TOTP, body.code, body)
 
 
 @dialect.route("/auth/login/mfa/backup", "POST", summary="Login using a backup code",
-               request=MfaCodeBody, limit="mfa_login")
+               request=MfaCodeBody, limit="mfa_login",
+               raises=MFA_LOGIN)
 def login_mfa_backup(body: MfaCodeBody):
     return _finish(factors.RECOVERY_CODE, body.code, body)
 
 
 @dialect.route("/auth/login/mfa/email/send", "POST", summary="Send MFA code to user's email",
-               request=PendingBody, response=MessageOut, limit="mfa_send")
+               request=PendingBody, response=MessageOut, limit="mfa_send",
+               raises=MFA_LOGIN)
 def login_mfa_email_send(body: PendingBody):
     api_logins.send_mfa_email_code(mfa_token=body.mfa_token, user_id=body.user_id,
                                    dialect=dialect.id, client=client_info())
@@ -53,19 +57,22 @@ def login_mfa_email_send(body: PendingBody):
 
 
 @dialect.route("/auth/login/mfa/email", "POST", summary="Complete login with email MFA code",
-               request=MfaCodeBody, limit="mfa_login")
+               request=MfaCodeBody, limit="mfa_login",
+               raises=MFA_LOGIN)
 def login_mfa_email(body: MfaCodeBody):
     return _finish(factors.EMAIL, body.code, body)
 
 
 @dialect.route("/auth/login/mfa/webauthn/begin", "POST", summary="Begin WebAuthn login",
-               request=PendingBody, response=PublicKeyOut, limit="mfa_login")
+               request=PendingBody, response=PublicKeyOut, limit="mfa_login",
+               raises=MFA_LOGIN)
 def login_mfa_webauthn_begin(body: PendingBody):
     return api_logins.mfa_passkey_options(mfa_token=body.mfa_token, user_id=body.user_id,
                                           dialect=dialect.id)
 
 
 @dialect.route("/auth/login/mfa/webauthn/finish", "POST", summary="Complete WebAuthn login",
-               request=PasskeyLoginBody, limit="mfa_login")
+               request=PasskeyLoginBody, limit="mfa_login",
+               raises=MFA_LOGIN)
 def login_mfa_webauthn_finish(body: PasskeyLoginBody):
     return _finish(factors.WEBAUTHN, body.sent_credential(), body)

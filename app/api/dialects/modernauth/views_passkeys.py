@@ -17,6 +17,7 @@ from app.api.dialects.modernauth.shapes import (
     ReauthBody,
     passkey_out,
 )
+from app.api.raises import FACTOR_CHANGE, OWN_ITEM
 from app.core import api_logins
 from app.core.errors import InvalidInput
 from app.core.mfa import passkeys
@@ -24,7 +25,8 @@ from app.core.mfa import passkeys
 
 @dialect.route("/auth/mfa/webauthn/register/begin", "POST",
                summary="Begin WebAuthn credential registration", request=ReauthBody,
-               body_required=False, response=PublicKeyOut, auth=True)
+               body_required=False, response=PublicKeyOut, auth=True,
+               raises=FACTOR_CHANGE)
 def webauthn_register_begin(caller: api_logins.Principal, body: ReauthBody):
     reauthenticate(caller, body)
     return passkeys.registration_options(caller.user, session=caller.session)
@@ -32,7 +34,8 @@ def webauthn_register_begin(caller: api_logins.Principal, body: ReauthBody):
 
 @dialect.route("/auth/mfa/webauthn/register/finish", "POST",
                summary="Complete WebAuthn credential registration",
-               request=PasskeyRegisterBody, status=201, auth=True)
+               request=PasskeyRegisterBody, status=201, auth=True,
+               raises=FACTOR_CHANGE)
 def webauthn_register_finish(caller: api_logins.Principal, body: PasskeyRegisterBody):
     row, codes = api_mfa.register_passkey(caller, body.sent_credential(), name=body.name,
                                           client=client_info())
@@ -49,7 +52,8 @@ def webauthn_credentials(caller: api_logins.Principal):
 @dialect.route("/auth/mfa/webauthn/credentials", "DELETE",
                summary="Delete a WebAuthn credential (credential_id in the body or ?id=)",
                request=DeleteCredentialBody, body_required=False, response=MessageOut,
-               auth=True)
+               auth=True,
+               raises=(*OWN_ITEM, *FACTOR_CHANGE))
 def webauthn_credential_delete(caller: api_logins.Principal, body: DeleteCredentialBody):
     credential_id = body.credential_id or body.id or request.args.get("id")
     if not credential_id:
