@@ -9,7 +9,9 @@ object key of a JSON body, nested ones included):
   JSON body can spell as an escape but no UTF-8 text can hold);
 - allowed: everything else, tab, line feed and carriage return included, since free text
   (a bio, a pasted address) may legitimately hold them; fields that must be one line
-  refuse them in their own validation.
+  refuse them in their own validation;
+- HTTP header values (the user agent and forwarded addresses are stored with sessions and
+  audit events) follow the narrower `FORBIDDEN_IN_HEADERS` (see there).
 
 NUL is the reason this exists: PostgreSQL refuses it in text and jsonb columns, so a NUL
 that reached a query surfaced as a 500. No legitimate text holds these characters, and
@@ -22,11 +24,21 @@ import re
 from typing import Any
 
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# HTTP header values reach Python as bytes decoded as Latin-1 (WSGI), so a code point in
+# U+0080..U+009F there is one byte of UTF-8 text (a browser's user agent may hold some):
+# only the C0 controls but tab, and DEL, are refused in headers. A header never holds a
+# line break, so those are refused too.
+FORBIDDEN_IN_HEADERS = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
 
 
 def is_clean(text: str) -> bool:
     """True when `text` holds none of the refused characters."""
     return FORBIDDEN.search(text) is None
+
+
+def is_clean_header(value: str) -> bool:
+    """True when an HTTP header value holds none of the characters refused there."""
+    return FORBIDDEN_IN_HEADERS.search(value) is None
 
 
 def shown(text: str) -> str:

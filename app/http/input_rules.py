@@ -2,8 +2,9 @@
 
 One before-request hook checks every string a client sent (app.core.control_characters
 says which characters are refused and why): the URL's path segments, the query string
-(names and values), a form body, HTTP Basic credentials, and a JSON body (every string and
-object key, nested ones included). The first offender is refused with a 400 InvalidInput
+(names and values), header values (the user agent is stored with sessions), a form body,
+HTTP Basic credentials, and a JSON body (every string and object key, nested ones
+included). The first offender is refused with a 400 InvalidInput
 naming it, which the surface owning the path renders in its own shape: a dialect's
 envelope with its `field` member, OAuth's `invalid_request`, a themed page.
 
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from flask import Flask, current_app, request
 
 from app.core import json_input
-from app.core.control_characters import first_unclean, is_clean, shown
+from app.core.control_characters import first_unclean, is_clean, is_clean_header, shown
 from app.core.errors import InvalidInput
 
 OPT_OUT = "tessera_checks_own_input"
@@ -59,6 +60,9 @@ def unclean_field() -> str | None:
     found = _first_in_multidict(request.args)
     if found is not None:
         return found
+    for name, value in request.headers.items():
+        if not is_clean_header(value):
+            return name
     # Cached before the form is parsed, so a view that reads the raw body still sees it.
     raw = request.get_data(cache=True, parse_form_data=False)
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):

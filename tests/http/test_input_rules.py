@@ -233,3 +233,22 @@ def test_a_nul_in_a_query_parameter_name_is_named_escaped(client):
     response = client.get("/v1/auth/me?a%00b=1")
     assert response.status_code == 400
     assert response.get_json()["field"] == "a\\u0000b"
+
+
+def test_a_nul_in_the_user_agent_is_refused_before_it_is_stored_with_a_session(
+        client, make_user):
+    person = make_user()
+    response = client.post("/v1/auth/login", json={"email": person["email"],
+                                                   "password": PASSWORD},
+                           headers={"User-Agent": "curl\u0000"})
+    assert response.status_code == 400
+    assert response.get_json()["field"] == "User-Agent"
+
+
+def test_utf8_text_in_a_header_passes(client, make_user):
+    person = make_user()
+    user_agent = "Navigateur \u2026 d\u00e9mo".encode().decode("latin-1")
+    response = client.post("/v1/auth/login", json={"email": person["email"],
+                                                   "password": PASSWORD},
+                           headers={"User-Agent": user_agent})
+    assert response.status_code == 200
