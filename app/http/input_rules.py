@@ -9,9 +9,10 @@ naming it, which the surface owning the path renders in its own shape: a dialect
 envelope with its `field` member, OAuth's `invalid_request`, a themed page.
 
 A JSON body that does not parse is left alone here; the view that reads it answers its own
-400. A view that must answer bad characters its own way (the authorization endpoint tells
-the client at its redirect URI once client and redirect URI are trusted) opts out with
-`checks_own_input` and applies the same rule itself.
+400. A view that must answer bad characters in its parameters its own way (the
+authorization endpoint tells the client at its redirect URI once client and redirect URI
+are trusted) opts out with `checks_own_parameters` and applies the same rule to its query
+and form itself; the rest of its request is still checked here.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from app.core import json_input
 from app.core.control_characters import first_unclean, is_clean, is_clean_header, shown
 from app.core.errors import InvalidInput
 
-OPT_OUT = "tessera_checks_own_input"
+OPT_OUT = "tessera_checks_own_parameters"
 MESSAGE = "contains a control character, which is not allowed."
 
 
@@ -32,8 +33,8 @@ def register(app: Flask) -> None:
     app.before_request(refuse_control_characters)
 
 
-def checks_own_input(view: Callable) -> Callable:
-    """Mark a view that applies the control-character rule to its own input."""
+def checks_own_parameters(view: Callable) -> Callable:
+    """Mark a view that applies the control-character rule to its own query and form."""
     setattr(view, OPT_OUT, True)
     return view
 
@@ -45,28 +46,29 @@ def refuse(field: str) -> InvalidInput:
 
 def refuse_control_characters() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
-    if view is None or getattr(view, OPT_OUT, False):
+    if view is None:
         return
-    field = unclean_field()
+    field = unclean_field(parameters=not getattr(view, OPT_OUT, False))
     if field is not None:
         raise refuse(field)
 
 
-def unclean_field() -> str | None:
-    """The first input field of this request holding a refused character, or None."""
+def unclean_field(*, parameters: bool = True) -> str | None:
+    """The first input field of this request holding a refused character, or None; query
+    and form fields only with `parameters`."""
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and not is_clean(value):
             return name
-    found = _first_in_multidict(request.args)
-    if found is not None:
-        return found
     for name, value in request.headers.items():
         if not is_clean_header(value):
             return name
     # Cached before the form is parsed, so a view that reads the raw body still sees it.
     raw = request.get_data(cache=True, parse_form_data=False)
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        found = _first_in_multidict(request.form)
+    if parameters:
+        found = _first_in_multidict(request.args)
+        if found is None and request.mimetype in ("application/x-www-form-urlencoded",
+                                                  "multipart/form-data"):
+            found = _first_in_multidict(request.form)
         if found is not None:
             return found
     authorization = request.authorization

@@ -18,7 +18,7 @@ from app.core.mfa import enrolment as mfa_enrolment
 from app.extensions import csrf
 from app.http import session_cookie
 from app.http.errors import error_response
-from app.http.input_rules import checks_own_input
+from app.http.input_rules import checks_own_parameters
 from app.models import AuthSession
 from app.oidc.authorize_request import AuthorizationRequest, PageError, RedirectError, parse
 from app.oidc.response_modes import deliver
@@ -29,7 +29,7 @@ csrf.exempt(bp)
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
-@checks_own_input  # parse() refuses control characters: on a page or at the redirect URI
+@checks_own_parameters  # parse() refuses control characters: a page, or at the redirect URI
 def authorize():
     source = request.form if request.method == "POST" else request.args
     return _run({name: source.getlist(name) for name in source}, pending=None)

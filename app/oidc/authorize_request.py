@@ -71,9 +71,10 @@ def parse(multi: dict[str, list[str]]) -> AuthorizationRequest:
     request = AuthorizationRequest(client=client, redirect_uri=redirect_uri,
                                    response_mode="query", state=params.get("state"),
                                    params=params)
-    for step in (_check_characters, _check_response_mode, _check_duplicates, _check_request_objects,
-                 _check_response_type, _check_scope, _check_pkce, _check_prompt,
-                 _check_max_age, _check_claims, _check_id_token_hint, _copy_plain_values):
+    for step in (_check_characters, _check_response_mode, _check_duplicates,
+                 _check_request_objects, _check_response_type, _check_scope, _check_pkce,
+                 _check_prompt, _check_max_age, _check_claims, _check_id_token_hint,
+                 _copy_plain_values):
         step(request, multi)
     return request
 

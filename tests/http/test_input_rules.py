@@ -252,3 +252,12 @@ def test_utf8_text_in_a_header_passes(client, make_user):
                                                    "password": PASSWORD},
                            headers={"User-Agent": user_agent})
     assert response.status_code == 200
+
+
+def test_the_authorization_endpoint_still_has_its_headers_checked(client, app):
+    client_id, _ = make_client(app)
+    response = client.get("/oauth2/authorize", query_string={
+        "client_id": client_id, "response_type": "code", "redirect_uri": RP_REDIRECT,
+        "scope": "openid"}, headers={"User-Agent": "x\u0000"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
