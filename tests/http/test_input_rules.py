@@ -261,3 +261,10 @@ def test_the_authorization_endpoint_still_has_its_headers_checked(client, app):
         "scope": "openid"}, headers={"User-Agent": "x\u0000"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
+
+
+@pytest.mark.parametrize("depth", [500, 5000])
+def test_a_nul_deep_in_a_nested_body_is_a_400_never_a_500(client, depth):
+    body = '{"email": ' + "[" * depth + '"\\u0000"' + "]" * depth + ', "password": "x"}'
+    response = client.post("/v1/auth/login", data=body, content_type="application/json")
+    assert response.status_code == 400
