@@ -173,6 +173,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAIL_MAX_ATTEMPTS", _positive_int, 6,
             "Delivery attempts per message (30 s, 2 min, 8 min, ... apart) before it is "
             "marked failed."),
+    Setting("EMAIL_ALLOW_SPECIAL_USE_DOMAINS", _bool, False,
+            "Accept email addresses at special-use domains (`.test`, `.localhost`, `.local`, "
+            "`.invalid`, `.onion`, `.arpa`) in production; development always accepts them."),
     Setting("EMAIL_VERIFICATION", _bool, True,
             "Send a verification email at sign-up."),
     Setting("EMAIL_VERIFICATION_TTL", _positive_int, 24 * 3600,

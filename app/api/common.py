@@ -11,6 +11,7 @@ from typing import TypeVar
 from flask import request
 from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as SchemaError
+from werkzeug.exceptions import UnsupportedMediaType
 
 from app.core import api_logins, json_input
 from app.core.errors import InvalidInput
@@ -34,6 +35,15 @@ class Reply(BaseModel):
     """Base of response schemas (documentation only; views return plain dicts)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+def refuse_non_json_body() -> None:
+    """A body must be declared JSON (`application/json` or `application/*+json`): 415
+    otherwise. A JSON body sent as text/plain, a form or with no Content-Type is what a
+    cross-site page can send without asking (a "simple request"), so it is never read. A
+    request without a body is not affected."""
+    if (request.content_length or request.get_data(cache=True)) and not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json).")
 
 
 def read_json(model: type[Model], *, optional: bool = False) -> Model:
@@ -99,4 +109,4 @@ def principal() -> api_logins.Principal:
 
 
 __all__ = ["Body", "Reply", "bearer_token", "client_info", "email_in_body", "principal",
-           "read_json", "read_query"]
+           "read_json", "read_query", "refuse_non_json_body"]

@@ -14,7 +14,13 @@ from typing import Literal
 
 from flask import Blueprint, Flask, jsonify, request
 
-from app.api.common import bearer_token, principal, read_json, read_query
+from app.api.common import (
+    bearer_token,
+    principal,
+    read_json,
+    read_query,
+    refuse_non_json_body,
+)
 from app.api.raises import BEARER
 from app.core.api_logins import Principal
 from app.core.errors import InvalidInput, TesseraError, Unauthenticated
@@ -39,9 +45,10 @@ LIMITS_FAILING_OPEN = frozenset({"refresh"})
 # How HTTP-level errors read in every dialect's envelope (a core error brings its own).
 HTTP_ERROR_CODES = {400: "validation", 401: "unauthenticated", 403: "forbidden",
                     404: "not_found", 405: "method_not_allowed", 413: "payload_too_large",
-                    429: "rate_limited", 500: "server_error"}
+                    415: "unsupported_media_type", 429: "rate_limited", 500: "server_error"}
 HTTP_ERROR_MESSAGES = {404: "No such endpoint.", 405: "Method not allowed.",
                        413: "The request body is too large.",
+                       415: "Send the body as JSON (Content-Type: application/json).",
                        429: "Too many requests. Try again later.",
                        500: "An unexpected error occurred."}
 
@@ -130,7 +137,8 @@ class Dialect:
           `{}` when `body_required=False`);
         - `query`, the `query` schema validated from the query string.
 
-        They are read in that order (caller, body, query), after the route's rate limit.
+        They are read in that order (caller, body, query), after the route's rate limit. A
+        non-empty body that is not declared JSON is refused first (415), on every route.
 
         `raises` names the core errors the view may raise beyond those its `auth`, `request`
         and `query` imply; the OpenAPI document lists each one's status in this dialect.
@@ -217,6 +225,7 @@ class Dialect:
 
         @functools.wraps(view)
         def handle(**url_values):
+            refuse_non_json_body()  # before the caller: a cookie must not meet a form post
             given = self._caller(route)
             if route.request is not None:
                 given["body"] = read_json(route.request, optional=not route.body_required)

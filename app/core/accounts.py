@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -33,6 +33,9 @@ PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
 NAME_MAX = 100
 # RFC 5321's limit on a forward path, less the angle brackets.
 EMAIL_MAX_LENGTH = 254
+# A label appended to a special-use domain so the validator's other checks still run on it
+# (it refuses those domains outright and offers a switch for `.test` alone).
+NEUTRAL_SUFFIX = ".example"
 
 
 def normalize_email(raw: object, *, field: str = "email") -> str:
@@ -40,11 +43,26 @@ def normalize_email(raw: object, *, field: str = "email") -> str:
         raise InvalidInput("Email is required.", field=field)
     if len(raw) > EMAIL_MAX_LENGTH:
         raise InvalidInput("Email is too long.", field=field)
+    address = raw.strip()
+    suffix = NEUTRAL_SUFFIX if _special_use_allowed() and _at_special_use_domain(address) else ""
     try:
-        result = validate_email(raw.strip(), check_deliverability=False)
+        result = validate_email(address + suffix, check_deliverability=False)
     except EmailNotValidError:
         raise InvalidInput("Enter a valid email address.", field=field) from None
-    return result.normalized.lower()
+    return result.normalized.lower().removesuffix(suffix)
+
+
+def _special_use_allowed() -> bool:
+    """Addresses at special-use domains (a@example.test, a@host.localhost), which no mail
+    reaches on the internet, are handy for local accounts: accepted in development, and in
+    production only when TESSERA_EMAIL_ALLOW_SPECIAL_USE_DOMAINS says so."""
+    return setting("ENV") == "development" or bool(setting("EMAIL_ALLOW_SPECIAL_USE_DOMAINS"))
+
+
+def _at_special_use_domain(address: str) -> bool:
+    domain = address.rpartition("@")[2].strip().rstrip(".").lower()
+    return any(domain == name or domain.endswith("." + name)
+               for name in SPECIAL_USE_DOMAIN_NAMES)
 
 
 def normalize_username(raw: object, *, field: str = "username") -> str | None:

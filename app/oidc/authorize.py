@@ -13,10 +13,12 @@ from flask import Blueprint, redirect, request, url_for
 from flask import session as browser_state
 
 from app.core import acr, authorization_codes, consents, parked_requests
+from app.core.control_characters import is_clean
 from app.core.mfa import enrolment as mfa_enrolment
 from app.extensions import csrf
 from app.http import session_cookie
 from app.http.errors import error_response
+from app.http.input_rules import checks_own_parameters
 from app.models import AuthSession
 from app.oidc.authorize_request import AuthorizationRequest, PageError, RedirectError, parse
 from app.oidc.response_modes import deliver
@@ -27,6 +29,7 @@ csrf.exempt(bp)
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
+@checks_own_parameters  # parse() refuses control characters: a page, or at the redirect URI
 def authorize():
     source = request.form if request.method == "POST" else request.args
     return _run({name: source.getlist(name) for name in source}, pending=None)
@@ -60,8 +63,11 @@ def _run(multi: dict[str, list[str]], pending):
 def _target_of(multi: dict[str, list[str]]) -> tuple[str, str, str | None]:
     """Where a RedirectError raised during parsing goes: parse() checked client and URI."""
     mode = (multi.get("response_mode") or ["query"])[0]
+    state = (multi.get("state") or [None])[0]
+    if state is not None and not is_clean(state):
+        state = None  # refused for its characters: not echoed back
     return (multi["redirect_uri"][0], mode if mode in ("query", "fragment", "form_post")
-            else "query", (multi.get("state") or [None])[0])
+            else "query", state)
 
 
 def _target_of_request(auth_request: AuthorizationRequest) -> tuple[str, str, str | None]:

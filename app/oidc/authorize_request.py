@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from app.core import clients, json_input
+from app.core.control_characters import first_unclean, is_clean, shown
 from app.core.errors import InvalidToken
 from app.core.services import setting
 from app.models import OAuthClient
@@ -70,9 +71,10 @@ def parse(multi: dict[str, list[str]]) -> AuthorizationRequest:
     request = AuthorizationRequest(client=client, redirect_uri=redirect_uri,
                                    response_mode="query", state=params.get("state"),
                                    params=params)
-    for step in (_check_response_mode, _check_duplicates, _check_request_objects,
-                 _check_response_type, _check_scope, _check_pkce, _check_prompt,
-                 _check_max_age, _check_claims, _check_id_token_hint, _copy_plain_values):
+    for step in (_check_characters, _check_response_mode, _check_duplicates,
+                 _check_request_objects, _check_response_type, _check_scope, _check_pkce,
+                 _check_prompt, _check_max_age, _check_claims, _check_id_token_hint,
+                 _copy_plain_values):
         step(request, multi)
     return request
 
@@ -87,6 +89,10 @@ def _single_values(multi: dict[str, list[str]]) -> dict[str, str]:
         if any(len(value) > MAX_PARAM_LENGTH for value in values):
             raise PageError(f"The {name} parameter is too long.")
         params[name] = values[0] if values else ""
+    for name in ("client_id", "redirect_uri"):
+        # Before the client lookup: a NUL would otherwise reach the database.
+        if not all(is_clean(value) for value in multi.get(name, [])):
+            raise PageError(f"The {name} parameter contains a control character.")
     return params
 
 
@@ -109,6 +115,15 @@ def _check_redirect_uri(params: dict[str, str], client: OAuthClient) -> str:
     if not client.check_redirect_uri(redirect_uri):
         raise PageError("The redirect_uri does not match any registered for this application.")
     return redirect_uri
+
+
+def _check_characters(request: AuthorizationRequest, multi) -> None:
+    """No control characters in any parameter (app.core.control_characters): invalid_request
+    at the redirect URI, now that client and redirect URI are known (RFC 6749 §4.1.2.1)."""
+    for name, values in multi.items():
+        if not is_clean(name) or not all(is_clean(value) for value in values):
+            raise RedirectError("invalid_request",
+                                f"The {shown(name)} parameter contains a control character.")
 
 
 def _check_response_mode(request: AuthorizationRequest, multi) -> None:
@@ -215,6 +230,10 @@ def _check_claims(request: AuthorizationRequest, multi) -> None:
     if not isinstance(claims, dict) or not all(
             isinstance(claims.get(member, {}), dict | None) for member in ("userinfo", "id_token")):
         raise RedirectError("invalid_request", "The claims parameter is not valid JSON.")
+    if first_unclean(claims) is not None:
+        # A JSON escape (\\u0000) spells what the parameter's own characters could not.
+        raise RedirectError("invalid_request", "The claims parameter contains a control "
+                                               "character.")
     request.claims = {member: claims[member] or {} for member in ("userinfo", "id_token")
                       if member in claims}
 

@@ -8,18 +8,27 @@ userinfo endpoints answer JSON that no cache may keep (RFC 6749 §5.1, RFC 7662 
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, Response
 
+from app.core.errors import TesseraError
 from app.http.errors import json_error
 from app.http.surfaces import Surface, claim
 from app.oidc import authorize, discovery, endpoints, logout, server, userinfo, wellknown
 
+
+def _render_core(error: TesseraError, headers: dict[str, str]) -> Response:
+    """Core errors in the OAuth shape; bad input (a control character in a parameter, say)
+    is `invalid_request` (RFC 6749 §5.2)."""
+    code = "invalid_request" if error.code == "validation" else error.code
+    return json_error(error.status, code, error.message, headers)
+
+
 # Served from memory, whoever asks: a database outage leaves them answering.
 METADATA = Surface("oidc.metadata", render=json_error, prefixes=("/.well-known/",),
                    signed_in=False)
-ENDPOINTS = Surface("oidc.endpoints", render=json_error, private=True,
-                    prefixes=("/oauth2/token", "/oauth2/introspect", "/oauth2/revoke",
-                              "/oauth2/userinfo"))
+ENDPOINTS = Surface("oidc.endpoints", render=json_error, render_core=_render_core,
+                    private=True, prefixes=("/oauth2/token", "/oauth2/introspect",
+                                            "/oauth2/revoke", "/oauth2/userinfo"))
 
 
 def register(app: Flask) -> None:

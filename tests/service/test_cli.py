@@ -19,11 +19,12 @@ from tests.conftest import TEST_SECRET_KEY
 def tessera(app):
     """Run `tessera ...` against this test's database; returns the CompletedProcess."""
 
-    def run(*args: str, database_url: str | None = None, timeout: int = 60):
+    def run(*args: str, database_url: str | None = None, timeout: int = 60,
+            extra_env: dict[str, str] | None = None):
         env = {key: value for key, value in os.environ.items()
                if not key.startswith("TESSERA_")}
         env |= {"TESSERA_DATABASE_URL": database_url or app.config["DATABASE_URL"],
-                "TESSERA_SECRET_KEY": TEST_SECRET_KEY}
+                "TESSERA_SECRET_KEY": TEST_SECRET_KEY} | (extra_env or {})
         return subprocess.run([sys.executable, "-m", "app.cli", *args], env=env,
                               capture_output=True, text=True, timeout=timeout)
 
@@ -41,6 +42,26 @@ def test_users_create_prints_the_new_user_as_json(tessera, query):
     assert "password" not in json.dumps(printed)
     user = query(lambda s: s.scalar(select(User)))
     assert str(user.id) == printed["id"]
+
+
+PRODUCTION = {"TESSERA_ENV": "production", "TESSERA_ISSUER": "https://id.example.com"}
+
+
+@pytest.mark.parametrize("extra_env", [{}, PRODUCTION | {
+    "TESSERA_EMAIL_ALLOW_SPECIAL_USE_DOMAINS": "true"}], ids=["development", "allowed"])
+def test_users_create_accepts_a_reserved_test_domain_in_development_or_when_allowed(
+        tessera, extra_env):
+    result = tessera("users", "create", "--email", "a@example.test", "--password",
+                     "violet lantern river", extra_env=extra_env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["email"] == "a@example.test"
+
+
+def test_users_create_refuses_a_reserved_test_domain_in_production(tessera):
+    result = tessera("users", "create", "--email", "a@example.test", "--password",
+                     "violet lantern river", extra_env=PRODUCTION)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "error: validation (email): Enter a valid email address."
 
 
 @pytest.mark.parametrize("args, reason", [

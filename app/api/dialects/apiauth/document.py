@@ -13,6 +13,8 @@ from flask import request
 from app.api.common import bearer_token
 from app.api.dialect import DEFAULT_AUTH_LIMITS, Dialect
 from app.core import api_logins
+from app.core.errors import Forbidden
+from app.http import origin
 
 COOKIE = "jwt"
 
@@ -25,8 +27,18 @@ def error_body(status: int, code: str, message: str, field: str | None) -> dict:
 
 
 def bearer_or_cookie() -> api_logins.Principal:
-    """The caller, from `Authorization: Bearer` or else the `jwt` cookie."""
-    return api_logins.authenticate(bearer_token() or request.cookies.get(COOKIE) or None)
+    """The caller, from `Authorization: Bearer` or else the `jwt` cookie.
+
+    The browser attaches the cookie by itself, so a state change it authenticates must come
+    from Tessera's own origin: a cross-site one is refused (403), or any site could make a
+    signed-in browser act for the person."""
+    token = bearer_token()
+    if token is None:
+        token = request.cookies.get(COOKIE) or None
+        if token is not None and origin.is_state_change() and origin.is_cross_origin():
+            raise Forbidden("A cross-site request cannot use the sign-in cookie; send the "
+                            "token in the Authorization header.")
+    return api_logins.authenticate(token)
 
 
 dialect = Dialect(
