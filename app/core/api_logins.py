@@ -98,13 +98,15 @@ def _issue(user: User, session: AuthSession, dialect: str, *,
     client = _api_client(dialect)
     consents.grant(user.id, client.client_id, set(API_SCOPE.split()), explicit=False)
     lifetime = token_lifetime(dialect)
-    access_token, _ = tokens.issue_access_token(
+    access_token, claims = tokens.issue_access_token(
         subject=str(user.id), client_id=client.client_id, scope=API_SCOPE,
         audience=setting("ISSUER"), session_id=session.id, lifetime=lifetime,
         extra_claims={"auth_time": int(session.auth_time.timestamp())})
     if refresh is None and with_refresh_token:
         refresh = tokens.issue_refresh_token(user_id=user.id, client_id=client.client_id,
                                              scope=API_SCOPE, session_id=session.id)
+    if refresh is not None:
+        tokens.pair_access_token(refresh[1], claims)
     return IssuedTokens(user=user, session=session, access_token=access_token,
                         refresh_token=refresh[0] if refresh else None, expires_in=lifetime)
 

@@ -316,9 +316,27 @@ def _revoke(*criteria, reason: str) -> int:
     return result.rowcount
 
 
+def pair_access_token(row: RefreshToken, access_claims: dict) -> None:
+    """Remember the access token issued beside a refresh token, so revoking the family
+    refuses it too (see revoke_family)."""
+    row.access_token_jti = access_claims["jti"]
+    row.access_token_expires_at = datetime.fromtimestamp(access_claims["exp"], tz=UTC)
+
+
 def revoke_family(family_id: uuid.UUID, reason: str) -> int:
-    """Revoke every token descended from one grant; returns how many were still live."""
-    return _revoke(RefreshToken.family_id == family_id, reason=reason)
+    """Revoke every token descended from one grant, and every access token issued beside
+    one of them (a reused token's thief and the legitimate holder alike lose the access
+    tokens they hold, not only the refresh tokens); returns how many refresh tokens were
+    still live."""
+    count = _revoke(RefreshToken.family_id == family_id, reason=reason)
+    paired = db.session.execute(
+        select(RefreshToken.access_token_jti, RefreshToken.access_token_expires_at)
+        .where(RefreshToken.family_id == family_id,
+               RefreshToken.access_token_jti.is_not(None),
+               RefreshToken.access_token_expires_at > utcnow())).all()
+    for jti, expires_at in paired:
+        revoke_access_token({"jti": jti, "exp": int(expires_at.timestamp())})
+    return count
 
 
 def revoke_refresh_token(token: str, *, client_id: str) -> bool:
