@@ -30,8 +30,12 @@ def _digest(secret: str) -> str:
 
 
 def start_session(user: User, *, client: ClientInfo, amr: list[str],
-                  acr: str | None = None) -> tuple[AuthSession, str]:
+                  acr: str | None = None,
+                  application_id: str | None = None) -> tuple[AuthSession, str]:
     """Open a new session; returns the row and the secret for the cookie (256 bits).
+
+    application_id: the application the login named (cosmicsync's), kept as the default
+    application of the data calls its tokens make.
 
     Every kind of login (hosted page, JSON dialect, passkey, sign-in link, after MFA) ends
     here, so this is where the user's last_login_at is set: a first factor alone, waiting
@@ -52,6 +56,7 @@ def start_session(user: User, *, client: ClientInfo, amr: list[str],
         user_agent=client.user_agent,
         amr=list(amr),
         acr=acr,
+        application_id=application_id,
     )
     db.session.add(session)
     audit.record(audit.LOGIN_SUCCEEDED, user_id=user.id, session_id=session.id, client=client,
