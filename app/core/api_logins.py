@@ -260,6 +260,8 @@ def authenticate(access_token: str | None) -> Principal:
     if not session_bound.may_hold_tokens(user):
         raise InvalidToken("The token's user cannot sign in.")
     session = session_bound.live_session(claims["sid"]) if "sid" in claims else None
+    if session is not None:
+        sessions.note_token_use(session)
     return Principal(user=user, session=session, claims=claims)
 
 
