@@ -42,8 +42,8 @@ def mark_fresh(session: AuthSession, amr: list[str]) -> None:
 def check_password(user: User, password: object, *, client: ClientInfo | None = None,
                    field: str = "password") -> None:
     """Re-check the account's password (counted per account: accounts.recheck_password).
-    Raises InvalidInput when
-    missing, RateLimited when too many tries, WrongPassword when wrong."""
+    Raises InvalidInput when missing, RateLimited when too many tries, WrongPassword when
+    wrong."""
     if not isinstance(password, str) or not password:
         raise InvalidInput("Password is required.", field=field)
     try:
