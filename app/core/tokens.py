@@ -17,10 +17,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit, consents, session_bound, signed_jwt
+from app.core import audit, consents, session_bound, signed_jwt, upsert
 from app.core.errors import (
     InvalidGrant,
     InvalidScope,
@@ -171,17 +170,11 @@ def revoke_access_token(claims: dict) -> None:
     if exp + revocation_margin() <= time.time():
         return  # no check accepts it any more
     purge_expired()
-    if _is_revoked(jti):
-        return
-    try:
-        # A savepoint, so losing a race with a concurrent revocation leaves the
-        # caller's transaction usable.
-        with db.session.begin_nested():
-            db.session.add(RevokedAccessToken(
-                jti=jti, expires_at=datetime.fromtimestamp(exp, tz=UTC), revoked_at=utcnow()))
-            db.session.flush()
-    except IntegrityError:
-        pass  # revoked by someone else a moment ago: the same outcome
+    # One statement: a concurrent revocation of the same token keeps its row, and neither
+    # fails.
+    upsert.insert_or_keep(RevokedAccessToken, {
+        "jti": jti, "expires_at": datetime.fromtimestamp(exp, tz=UTC), "revoked_at": utcnow(),
+    }, conflict=("jti",))
 
 
 def _is_revoked(jti: object) -> bool:
@@ -333,7 +326,9 @@ def revoke_family(family_id: uuid.UUID, reason: str) -> int:
         select(RefreshToken.access_token_jti, RefreshToken.access_token_expires_at)
         .where(RefreshToken.family_id == family_id,
                RefreshToken.access_token_jti.is_not(None),
-               RefreshToken.access_token_expires_at > utcnow())).all()
+               # Older ones are refused by their expiry alone (see revoke_access_token).
+               RefreshToken.access_token_expires_at
+               > utcnow() - timedelta(seconds=revocation_margin()))).all()
     for jti, expires_at in paired:
         revoke_access_token({"jti": jti, "exp": int(expires_at.timestamp())})
     return count
