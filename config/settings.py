@@ -213,6 +213,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOGIN_ACCOUNT_LIMIT", str, "10 per 15 minutes",
             "Password attempts allowed against one account; a success resets the count."),
     Setting("LOGIN_IP_LIMIT", str, "100 per 15 minutes", "Password attempts allowed from one IP."),
+    Setting("PASSWORD_RECHECK_LIMIT", str, "10 per 15 minutes",
+            "Password re-checks of one signed-in account (changing the password, deleting "
+            "the account, re-authenticating before a security change), from any address; "
+            "more are refused with 429 and `Retry-After`. A right password resets the count."),
     Setting("ARGON2_MEMORY_KIB", _positive_int, 19456, "argon2id memory cost in KiB (19 MiB)."),
     Setting("ARGON2_TIME_COST", _positive_int, 2, "argon2id iterations."),
     Setting("ARGON2_PARALLELISM", _positive_int, 1, "argon2id lanes."),

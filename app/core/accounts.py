@@ -258,8 +258,7 @@ def change_password(user: User, *, current_password: object, new_password: objec
     passwords = services().passwords
     if not isinstance(current_password, str) or not current_password:
         raise InvalidInput("Current password is required.", field="current_password")
-    if not passwords.verify(user.password_hash, current_password):
-        raise WrongPassword(field="current_password")
+    recheck_password(user, current_password, field="current_password")
     if not isinstance(new_password, str):
         raise InvalidInput("New password is required.", field="new_password")
     passwords.check_policy(new_password, field="new_password",
@@ -274,6 +273,25 @@ def change_password(user: User, *, current_password: object, new_password: objec
     sessions.end_all_sessions(user, reason="password_changed", client=client,
                               except_session_id=keep_session_id)
     return user
+
+
+def recheck_password(user: User, password: str, *, field: str,
+                     message: str | None = None) -> None:
+    """Re-check the password of an account already signed in (changing the password,
+    deleting the account, stepping a session up). Every such check of one account, through
+    any page or dialect and from any address, counts against PASSWORD_RECHECK_LIMIT before
+    the password is looked at, so a stolen token cannot be used to guess the password at
+    the per-IP rate; a right password resets the count. Raises RateLimited (with the
+    seconds to wait) or WrongPassword (naming field)."""
+    throttle = services().throttle
+    limit = setting("PASSWORD_RECHECK_LIMIT")
+    retry_after = throttle.consume(limit, "recheck", str(user.id))
+    if retry_after is not None:
+        raise RateLimited(retry_after=retry_after)
+    if not services().passwords.verify(user.password_hash,
+                                       password[: setting("PASSWORD_MAX_LENGTH")]):
+        raise WrongPassword(message, field=field)
+    throttle.reset(limit, "recheck", str(user.id))
 
 
 def _login_throttle_key(email: str) -> str:
@@ -330,8 +348,8 @@ def delete_account(user: User, *, password: object, client: ClientInfo) -> None:
     """
     if not isinstance(password, str) or not password:
         raise InvalidInput("Password is required.", field="password")
-    if not services().passwords.verify(user.password_hash, password):
-        raise WrongPassword("The password is incorrect.", field="password")
+    recheck_password(user, password, field="password",
+                     message="The password is incorrect.")
     user_id = user.id
     sessions.end_all_sessions(user, reason="account_deleted", client=client)
     audit.record(audit.ACCOUNT_DELETED, user_id=user_id, client=client,

@@ -98,30 +98,34 @@ def _issue(user: User, session: AuthSession, dialect: str, *,
     client = _api_client(dialect)
     consents.grant(user.id, client.client_id, set(API_SCOPE.split()), explicit=False)
     lifetime = token_lifetime(dialect)
-    access_token, _ = tokens.issue_access_token(
+    access_token, claims = tokens.issue_access_token(
         subject=str(user.id), client_id=client.client_id, scope=API_SCOPE,
         audience=setting("ISSUER"), session_id=session.id, lifetime=lifetime,
         extra_claims={"auth_time": int(session.auth_time.timestamp())})
     if refresh is None and with_refresh_token:
         refresh = tokens.issue_refresh_token(user_id=user.id, client_id=client.client_id,
                                              scope=API_SCOPE, session_id=session.id)
+    if refresh is not None:
+        tokens.pair_access_token(refresh[1], claims)
     return IssuedTokens(user=user, session=session, access_token=access_token,
                         refresh_token=refresh[0] if refresh else None, expires_in=lifetime)
 
 
 def password_login(email: object, password: object, *, dialect: str, client: ClientInfo,
                    with_refresh_token: bool = True, require_verified_email: bool = False,
-                   mfa_methods: Collection[str] = (),
-                   device_token: object = None) -> IssuedTokens | PendingLogin:
+                   mfa_methods: Collection[str] = (), device_token: object = None,
+                   application_id: str | None = None) -> IssuedTokens | PendingLogin:
     """Sign in with a password. With require_verified_email, an account whose email is not
     verified gets AccountNotVerified, but only after the password proved right (so the
-    answer tells a stranger nothing). A user with MFA: see after_first_factor."""
+    answer tells a stranger nothing). A user with MFA: see after_first_factor.
+    application_id: the (already checked) application the login names, remembered on the
+    session."""
     user = accounts.authenticate(email, password, client=client)
     if require_verified_email and not user.email_verified:
         raise AccountNotVerified()
     return after_first_factor(user, amr=["pwd"], dialect=dialect, client=client,
                               with_refresh_token=with_refresh_token, mfa_methods=mfa_methods,
-                              device_token=device_token)
+                              device_token=device_token, application_id=application_id)
 
 
 def sign_in(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
@@ -136,8 +140,8 @@ def sign_in(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
 
 def after_first_factor(user: User, *, amr: list[str], dialect: str, client: ClientInfo,
                        with_refresh_token: bool = True, mfa_methods: Collection[str] = (),
-                       device_token: object = None,
-                       mailbox_proven: bool = False) -> IssuedTokens | PendingLogin:
+                       device_token: object = None, mailbox_proven: bool = False,
+                       application_id: str | None = None) -> IssuedTokens | PendingLogin:
     """Tokens, unless the user has a second factor: then, given mfa_methods (the ones the
     dialect can check), a PendingLogin offering those (None of it when device_token names
     one of the user's trusted devices), and without, MfaRequired (after the first factor
@@ -157,10 +161,12 @@ def after_first_factor(user: User, *, amr: list[str], dialect: str, client: Clie
         device = trusted_devices.verify(user, device_token)
         pending = None if device is not None else mfa_login.begin(
             user, amr=amr, client=client, mailbox_proven=mailbox_proven, methods=mfa_methods,
-            context={"dialect": dialect, "refresh_token": with_refresh_token})
+            context={"dialect": dialect, "refresh_token": with_refresh_token,
+                     "application_id": application_id})
         if pending is not None:
             return pending
-    session, _secret = sessions.start_session(user, client=client, amr=amr)
+    session, _secret = sessions.start_session(user, client=client, amr=amr,
+                                              application_id=application_id)
     if device is not None:
         trusted_devices.attach(device, session)
     return _issue(user, session, dialect, with_refresh_token=with_refresh_token)
@@ -199,7 +205,9 @@ def finish_mfa_login(*, method: object, value: object, mfa_token: object = None,
     done = mfa_login.complete(method=method, value=value, mfa_token=mfa_token,
                               user_id=user_id, client=client,
                               remember_device=remember_device)
-    session, _secret = sessions.start_session(done.user, client=client, amr=done.amr)
+    session, _secret = sessions.start_session(
+        done.user, client=client, amr=done.amr,
+        application_id=done.context.get("application_id"))
     if done.trusted_device_token:
         device = trusted_devices.verify(done.user, done.trusted_device_token)
         if device is not None:
@@ -252,6 +260,8 @@ def authenticate(access_token: str | None) -> Principal:
     if not session_bound.may_hold_tokens(user):
         raise InvalidToken("The token's user cannot sign in.")
     session = session_bound.live_session(claims["sid"]) if "sid" in claims else None
+    if session is not None:
+        sessions.note_token_use(session)
     return Principal(user=user, session=session, claims=claims)
 
 

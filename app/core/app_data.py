@@ -1,5 +1,8 @@
 """Applications and the small JSON values they keep per user (cosmicsync's custom user data).
 
+A call names its application, or falls back to the one the caller's login named; a caller
+whose login named none reads and writes the user's own space (application_id None).
+
 An application is a registered OAuth client, named by its client_id (clients.application).
 A value is any JSON but null, at most VALUE_MAX_BYTES once serialized and nested at most
 VALUE_MAX_DEPTH deep, kept under a short key per user and application; a user holds at most
@@ -13,9 +16,8 @@ import re
 import uuid
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from app.core import accounts, audit, clients
+from app.core import accounts, audit, clients, upsert
 from app.core.context import ClientInfo
 from app.core.errors import InvalidInput, NotFound
 from app.extensions import db
@@ -78,46 +80,58 @@ def _check_value(value: object) -> None:
                               field="value")
 
 
-def _row(user_id: uuid.UUID, application_id: str, key: str) -> UserAppData | None:
+def _space(application_id: object, default: str | None) -> str | None:
+    """The application whose data a call reads or writes: the one named, else `default`
+    (the application the caller's login named); None is the user's own space."""
+    if application_id is None:
+        application_id = default
+        if application_id is None:
+            return None
+    return clients.application(application_id).client_id
+
+
+def _in_space(application_id: str | None):
+    return (UserAppData.application_id.is_(None) if application_id is None
+            else UserAppData.application_id == application_id)
+
+
+def _row(user_id: uuid.UUID, application_id: str | None, key: str) -> UserAppData | None:
     return db.session.scalar(select(UserAppData).where(
-        UserAppData.user_id == user_id, UserAppData.application_id == application_id,
-        UserAppData.key == key))
+        UserAppData.user_id == user_id, _in_space(application_id), UserAppData.key == key))
 
 
-def set_value(user: User, application_id: object, key: object, value: object) -> UserAppData:
-    """Store (or replace) one value of the user's data for an application."""
-    app = clients.application(application_id)
+def set_value(user: User, application_id: object, key: object, value: object, *,
+              default: str | None = None) -> None:
+    """Store (or replace) one value of the user's data for an application (see _space for
+    application_id and default)."""
+    space = _space(application_id, default)
     key = _key(key)
     _check_value(value)
-    row = _row(user.id, app.client_id, key)
-    if row is not None:
-        row.value = value
-        row.updated_at = utcnow()
-        return row
-    count = db.session.scalar(select(func.count()).select_from(UserAppData).where(
-        UserAppData.user_id == user.id, UserAppData.application_id == app.client_id))
-    if count >= KEYS_MAX:
-        raise InvalidInput(f"At most {KEYS_MAX} keys may be stored per application.",
-                              field="key")
-    row = UserAppData(id=uuid.uuid4(), user_id=user.id, application_id=app.client_id,
-                      key=key, value=value, updated_at=utcnow())
-    try:
-        # A savepoint: a concurrent first write of the same key loses cleanly, and then
-        # this write replaces the value it stored.
-        with db.session.begin_nested():
-            db.session.add(row)
-            db.session.flush()
-    except IntegrityError:
-        row = _row(user.id, app.client_id, key)
-        row.value = value
-        row.updated_at = utcnow()
-    return row
+    if _row(user.id, space, key) is None:
+        count = db.session.scalar(select(func.count()).select_from(UserAppData).where(
+            UserAppData.user_id == user.id, _in_space(space)))
+        if count >= KEYS_MAX:
+            raise InvalidInput(f"At most {KEYS_MAX} keys may be stored per application.",
+                               field="key")
+    now = utcnow()
+    # One statement: a concurrent first write of the same key cannot fail on the unique
+    # index; the later write's value stands. The user's own space has its own partial
+    # index (application_id IS NULL), which is the conflict target there.
+    upsert.insert_or_update(
+        UserAppData,
+        {"id": uuid.uuid4(), "user_id": user.id, "application_id": space, "key": key,
+         "value": value, "updated_at": now},
+        conflict=("user_id", "key") if space is None else ("user_id", "application_id", "key"),
+        where=UserAppData.application_id.is_(None) if space is None else None,
+        update=("value", "updated_at"))
 
 
-def get_value(user: User, application_id: object, key: object) -> object:
-    """The stored value; NotFound (naming key) when there is none."""
-    app = clients.application(application_id)
-    row = _row(user.id, app.client_id, _key(key))
+def get_value(user: User, application_id: object, key: object, *,
+              default: str | None = None) -> object:
+    """The stored value; NotFound (naming key) when there is none (see _space for
+    application_id and default)."""
+    space = _space(application_id, default)
+    row = _row(user.id, space, _key(key))
     if row is None:
         raise NotFound("No data is stored under this key.", field="key")
     return row.value

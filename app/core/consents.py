@@ -11,7 +11,7 @@ import uuid
 
 from sqlalchemy import select
 
-from app.core import audit
+from app.core import audit, upsert
 from app.core.context import ClientInfo
 from app.extensions import db
 from app.models import Consent
@@ -32,24 +32,32 @@ def covers(user_id: uuid.UUID, client_id: str, scopes: set[str]) -> bool:
 
 def grant(user_id: uuid.UUID, client_id: str, scopes: set[str], *,
           client: ClientInfo | None = None, explicit: bool = True) -> Consent:
-    """Remember (or widen) a consent. A grant after a revocation starts a new epoch."""
+    """Remember (or widen) a consent. A grant after a revocation starts a new epoch.
+
+    The row is created with an upsert and then read locked, so concurrent first
+    authorizations of one person (a skip-consent client opened in many tabs) make one row
+    and no error, and concurrent widenings do not drop each other's scopes.
+    """
     now = utcnow()
-    consent = find(user_id, client_id)
-    if consent is None:
-        consent = Consent(id=uuid.uuid4(), user_id=user_id, client_id=client_id,
-                          scope=" ".join(sorted(scopes)), granted_at=now, updated_at=now)
-        db.session.add(consent)
-    elif consent.revoked_at is not None:
-        consent.scope = " ".join(sorted(scopes))
+    asked = " ".join(sorted(scopes))
+    created = upsert.insert_or_keep(
+        Consent, {"id": uuid.uuid4(), "user_id": user_id, "client_id": client_id,
+                  "scope": asked, "granted_at": now, "updated_at": now, "revoked_at": None},
+        conflict=("user_id", "client_id"))
+    consent = db.session.scalar(
+        select(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id)
+        .with_for_update().execution_options(populate_existing=True))
+    if not created and consent.revoked_at is not None:
+        consent.scope = asked
         consent.granted_at = now
         consent.revoked_at = None
         consent.updated_at = now
-    elif not scopes <= consent.scopes:
+    elif not created and not scopes <= consent.scopes:
         consent.scope = " ".join(sorted(consent.scopes | scopes))
         consent.updated_at = now
     if explicit:
         audit.record(CONSENT_GRANTED, user_id=user_id, client=client, client_id=client_id,
-                     scope=" ".join(sorted(scopes)))
+                     scope=asked)
     return consent
 
 

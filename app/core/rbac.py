@@ -11,11 +11,12 @@ import uuid
 
 from sqlalchemy import or_, select
 
-from app.core import audit, clients
+from app.core import audit, clients, upsert
 from app.core.context import ClientInfo
 from app.core.errors import Forbidden, InvalidInput, NotFound
 from app.extensions import db
 from app.models import Role, User, UserRole
+from app.models.types import utcnow
 
 ROLE_ASSIGNED = "role.assigned"
 
@@ -70,18 +71,22 @@ def assign_role(user: User, role_name: object, *, application_id: str | None = N
     if user is None:
         raise NotFound("User not found.", field="user_id")
     role = role_by_name(role_name)
-    existing = db.session.scalar(select(UserRole).where(
+    everywhere = application_id is None
+    # One statement, so two concurrent assignments make one row and no error; a role held
+    # everywhere has its own partial unique index (application_id IS NULL).
+    created = upsert.insert_or_keep(
+        UserRole, {"id": uuid.uuid4(), "user_id": user.id, "role_id": role.id,
+                   "application_id": application_id, "created_at": utcnow()},
+        conflict=("user_id", "role_id") if everywhere
+        else ("user_id", "role_id", "application_id"),
+        where=UserRole.application_id.is_(None) if everywhere else None)
+    if created:
+        audit.record(ROLE_ASSIGNED, user_id=user.id, client=client, role=role.name,
+                     application_id=application_id, by=str(actor.id) if actor else None)
+    return db.session.scalar(select(UserRole).where(
         UserRole.user_id == user.id, UserRole.role_id == role.id,
-        UserRole.application_id.is_(None) if application_id is None
+        UserRole.application_id.is_(None) if everywhere
         else UserRole.application_id == application_id))
-    if existing is not None:
-        return existing
-    assignment = UserRole(id=uuid.uuid4(), user_id=user.id, role_id=role.id, role=role,
-                          application_id=application_id)
-    db.session.add(assignment)
-    audit.record(ROLE_ASSIGNED, user_id=user.id, client=client, role=role.name,
-                 application_id=application_id, by=str(actor.id) if actor else None)
-    return assignment
 
 
 def registration_roles(requested: object, *, self_service: tuple[str, ...], default: str,

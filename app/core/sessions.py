@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core import audit
 from app.core.context import ClientInfo
@@ -30,8 +31,12 @@ def _digest(secret: str) -> str:
 
 
 def start_session(user: User, *, client: ClientInfo, amr: list[str],
-                  acr: str | None = None) -> tuple[AuthSession, str]:
+                  acr: str | None = None,
+                  application_id: str | None = None) -> tuple[AuthSession, str]:
     """Open a new session; returns the row and the secret for the cookie (256 bits).
+
+    application_id: the application the login named (cosmicsync's), kept as the default
+    application of the data calls its tokens make.
 
     Every kind of login (hosted page, JSON dialect, passkey, sign-in link, after MFA) ends
     here, so this is where the user's last_login_at is set: a first factor alone, waiting
@@ -52,6 +57,7 @@ def start_session(user: User, *, client: ClientInfo, amr: list[str],
         user_agent=client.user_agent,
         amr=list(amr),
         acr=acr,
+        application_id=application_id,
     )
     db.session.add(session)
     audit.record(audit.LOGIN_SUCCEEDED, user_id=user.id, session_id=session.id, client=client,
@@ -80,6 +86,23 @@ def resolve_session(secret: str | None) -> AuthSession | None:
     if now - session.last_seen_at >= LAST_SEEN_RESOLUTION:
         session.last_seen_at = now
     return session
+
+
+def note_token_use(session: AuthSession) -> None:
+    """A token of this session was just used (the JSON API): move last_seen_at, so the
+    sessions and devices lists show when it was last active. At most once per
+    LAST_SEEN_RESOLUTION, by a conditional UPDATE: of many concurrent uses one writes, the
+    others change nothing and wait for no lock."""
+    now = utcnow()
+    stale = now - LAST_SEEN_RESOLUTION
+    if session.last_seen_at > stale:
+        return
+    db.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session.id, AuthSession.last_seen_at <= stale)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False))
+    set_committed_value(session, "last_seen_at", now)
 
 
 def _end(session: AuthSession, *, reason: str, client: ClientInfo | None = None) -> None:

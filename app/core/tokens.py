@@ -17,10 +17,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app.core import audit, consents, session_bound, signed_jwt
+from app.core import audit, consents, session_bound, signed_jwt, upsert
 from app.core.errors import (
     InvalidGrant,
     InvalidScope,
@@ -171,17 +170,11 @@ def revoke_access_token(claims: dict) -> None:
     if exp + revocation_margin() <= time.time():
         return  # no check accepts it any more
     purge_expired()
-    if _is_revoked(jti):
-        return
-    try:
-        # A savepoint, so losing a race with a concurrent revocation leaves the
-        # caller's transaction usable.
-        with db.session.begin_nested():
-            db.session.add(RevokedAccessToken(
-                jti=jti, expires_at=datetime.fromtimestamp(exp, tz=UTC), revoked_at=utcnow()))
-            db.session.flush()
-    except IntegrityError:
-        pass  # revoked by someone else a moment ago: the same outcome
+    # One statement: a concurrent revocation of the same token keeps its row, and neither
+    # fails.
+    upsert.insert_or_keep(RevokedAccessToken, {
+        "jti": jti, "expires_at": datetime.fromtimestamp(exp, tz=UTC), "revoked_at": utcnow(),
+    }, conflict=("jti",))
 
 
 def _is_revoked(jti: object) -> bool:
@@ -316,9 +309,29 @@ def _revoke(*criteria, reason: str) -> int:
     return result.rowcount
 
 
+def pair_access_token(row: RefreshToken, access_claims: dict) -> None:
+    """Remember the access token issued beside a refresh token, so revoking the family
+    refuses it too (see revoke_family)."""
+    row.access_token_jti = access_claims["jti"]
+    row.access_token_expires_at = datetime.fromtimestamp(access_claims["exp"], tz=UTC)
+
+
 def revoke_family(family_id: uuid.UUID, reason: str) -> int:
-    """Revoke every token descended from one grant; returns how many were still live."""
-    return _revoke(RefreshToken.family_id == family_id, reason=reason)
+    """Revoke every token descended from one grant, and every access token issued beside
+    one of them (a reused token's thief and the legitimate holder alike lose the access
+    tokens they hold, not only the refresh tokens); returns how many refresh tokens were
+    still live."""
+    count = _revoke(RefreshToken.family_id == family_id, reason=reason)
+    paired = db.session.execute(
+        select(RefreshToken.access_token_jti, RefreshToken.access_token_expires_at)
+        .where(RefreshToken.family_id == family_id,
+               RefreshToken.access_token_jti.is_not(None),
+               # Older ones are refused by their expiry alone (see revoke_access_token).
+               RefreshToken.access_token_expires_at
+               > utcnow() - timedelta(seconds=revocation_margin()))).all()
+    for jti, expires_at in paired:
+        revoke_access_token({"jti": jti, "exp": int(expires_at.timestamp())})
+    return count
 
 
 def revoke_refresh_token(token: str, *, client_id: str) -> bool:

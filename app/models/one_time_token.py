@@ -33,7 +33,8 @@ class OneTimeToken(db.Model):
     digest: Mapped[str] = mapped_column(String(64), index=True)
     # Where the token was sent: the account's email, or its phone number for a code sent
     # by SMS. The token stops working if the account's address changes.
-    address: Mapped[str] = mapped_column(String(254))
+    # Indexed: signed-out requests count recent tokens by address.
+    address: Mapped[str] = mapped_column(String(254), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -5,7 +5,18 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -48,7 +59,14 @@ class UserRole(db.Model):
     """A role held by a user, everywhere (application_id None) or in one application."""
 
     __tablename__ = "user_roles"
-    __table_args__ = (UniqueConstraint("user_id", "role_id", "application_id"),)
+    # NULLs are distinct to a unique constraint: the partial index keeps a role held
+    # everywhere to one row.
+    __table_args__ = (
+        UniqueConstraint("user_id", "role_id", "application_id"),
+        Index("uq_user_roles_everywhere", "user_id", "role_id", unique=True,
+              sqlite_where=text("application_id IS NULL"),
+              postgresql_where=text("application_id IS NULL")),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     user_id: Mapped[uuid.UUID] = mapped_column(

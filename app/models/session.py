@@ -32,6 +32,9 @@ class AuthSession(db.Model):
     acr: Mapped[str | None] = mapped_column(String(64), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The application the login named (cosmicsync's application_id), if any: the default
+    # application of the data calls made with this session's tokens.
+    application_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     user: Mapped[User] = relationship(lazy="joined")
 

@@ -2,7 +2,7 @@
 
 Every token descends from the first one issued at a grant; they share a family_id, and the
 family's absolute expiry is fixed at that first issue. A rotated token (used_at set) that
-comes back is reuse: the whole family is revoked.
+comes back is reuse: the whole family is revoked, with the access tokens issued beside it.
 """
 
 from __future__ import annotations
@@ -45,6 +45,11 @@ class RefreshToken(db.Model):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     revoked_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # The access token issued beside this refresh token, so revoking the family (reuse,
+    # RFC 7009 revocation) refuses it too instead of leaving it alive until it expires.
+    access_token_jti: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    access_token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime,
+                                                                     nullable=True)
 
     @property
     def is_revoked(self) -> bool:

@@ -58,6 +58,7 @@ def for_user(client: OAuthClient, grantee: Grantee, scope: str, *,
                                              scope=scope, session_id=grantee.session_id)
     if refresh is not None:
         body["refresh_token"], refresh_row = refresh
+        tokens.pair_access_token(refresh_row, claims)
     if "openid" in scope.split():
         body["id_token"] = issue_id_token(
             client=client, user=grantee.user, scope=scope, session_id=grantee.session_id,

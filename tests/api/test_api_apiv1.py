@@ -290,6 +290,31 @@ def test_change_password_bad_input_names_the_field(client, tokens, body, field):
     assert_ok(login(client))
 
 
+def test_password_rechecks_are_limited_per_account_from_any_address(app_factory):
+    client = app_factory(PASSWORD_RECHECK_LIMIT="3 per 15 minutes").test_client()
+    register(client)
+    tokens = assert_ok(login(client))
+
+    def change(current, n):
+        return client.post(f"{BASE}/change-password", headers=bearer(tokens),
+                           json={"currentPassword": current, "newPassword": NEW_PASSWORD},
+                           environ_base={"REMOTE_ADDR": f"203.0.113.{n}"})
+
+    for n in range(3):
+        assert_error(change(f"guess number {n}", n), 400, field="currentPassword")
+    # Every further re-check of this account waits, from a new address, through another
+    # endpoint, with the right password too.
+    refused = change(DEFAULT_PASSWORD, 10)
+    assert_error(refused, 429)
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    deleted = client.delete(f"{BASE}/delete-account", headers=bearer(tokens),
+                            json={"password": DEFAULT_PASSWORD},
+                            environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert_error(deleted, 429)
+    assert_ok(profile(client, tokens))
+    assert_ok(login(client))
+
+
 # --- deactivate and delete ---------------------------------------------------------------------
 
 def test_deactivate_ends_every_session_and_blocks_login(client, tokens, query):

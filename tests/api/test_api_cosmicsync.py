@@ -359,9 +359,53 @@ def test_data_refuses_deep_nesting_and_nan(client, app_id, token):
     assert response.status_code == 400 and response.get_json()["field"] == "value"
 
 
+def test_the_documented_data_calls_work_as_written(client, app_id, other_app_id, token):
+    # The document's own calls: no application_id anywhere, only the bearer token.
+    value = {"theme": "dark", "notifications": True}
+    stored = client.post("/users/me/data", headers=bearer(token),
+                         json={"key": "preferences", "value": value})
+    assert stored.status_code == 200, stored.get_json()
+    assert stored.get_json() == {"message": "Custom data stored successfully"}
+    got = client.get("/users/me/data/preferences", headers=bearer(token))
+    assert got.status_code == 200 and got.get_json() == value
+    # Kept under the application the login named, and nowhere else.
+    assert client.get(f"/users/me/data/preferences?application_id={app_id}",
+                      headers=bearer(token)).get_json() == value
+    assert client.get(f"/users/me/data/preferences?application_id={other_app_id}",
+                      headers=bearer(token)).status_code == 404
+    # A token refreshed from it keeps the login's application.
+    fresh = client.post("/auth/refresh", headers=bearer(token)).get_json()["token"]
+    assert client.get("/users/me/data/preferences", headers=bearer(fresh)).get_json() == value
+
+
+def test_an_explicit_application_still_selects_another(client, app_id, other_app_id, token):
+    client.post("/users/me/data", headers=bearer(token), json={
+        "key": "preferences", "value": "other", "application_id": other_app_id})
+    assert client.get("/users/me/data/preferences", headers=bearer(token)).status_code == 404
+    assert client.get(f"/users/me/data/preferences?application_id={other_app_id}",
+                      headers=bearer(token)).get_json() == "other"
+
+
+def test_a_login_naming_no_application_uses_the_users_own_space(client, app_id, token):
+    # modernauth's login names no application: its token reads and writes the user's own
+    # space, which no application's data shares.
+    other_dialect = client.post("/v1/auth/login", json={"email": EMAIL,
+                                                        "password": DEFAULT_PASSWORD})
+    own = other_dialect.get_json()["tokens"]["access_token"]
+    for value in ("first", "second"):
+        stored = client.post("/users/me/data", headers=bearer(own),
+                             json={"key": "preferences", "value": value})
+        assert stored.status_code == 200, stored.get_json()
+    assert client.get("/users/me/data/preferences", headers=bearer(own)).get_json() == "second"
+    assert client.get("/users/me/data/preferences", headers=bearer(token)).status_code == 404
+    assert client.get(f"/users/me/data/preferences?application_id={app_id}",
+                      headers=bearer(own)).status_code == 404
+    with client.application.app_context():
+        rows = db.session.scalars(select(UserAppData)).all()
+        assert [(row.application_id, row.value) for row in rows] == [(None, "second")]
+
+
 def test_data_needs_a_known_application(client, app_id, other_app_id, token):
-    missing = client.post("/users/me/data", headers=bearer(token), json={"key": "k", "value": 1})
-    assert missing.status_code == 400 and missing.get_json()["field"] == "application_id"
     unknown = client.get("/users/me/data/k?application_id=nope", headers=bearer(token))
     assert unknown.status_code == 400 and unknown.get_json()["field"] == "application_id"
     clash = client.post(f"/users/me/data?application_id={app_id}", headers=bearer(token),

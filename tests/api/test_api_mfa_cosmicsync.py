@@ -75,6 +75,18 @@ def test_login_needs_the_second_factor_then_verify_hands_out_the_token(
     assert query(lambda s: s.scalar(select(RefreshToken.id))) is None
 
 
+def test_a_login_finished_by_mfa_keeps_the_application_it_named(
+        client, app_id, secret, clock):
+    answer = login(client, app_id).get_json()
+    done = client.post("/auth/mfa/verify", json={"mfa_token": answer["mfa_token"],
+                                                  "code": clock.code(secret)}).get_json()
+    client.post("/users/me/data", headers=bearer(done["token"]),
+                json={"key": "preferences", "value": {"theme": "dark"}})
+    stored = client.get(f"/users/me/data/preferences?application_id={app_id}",
+                        headers=bearer(done["token"]))
+    assert stored.status_code == 200 and stored.get_json() == {"theme": "dark"}
+
+
 def test_verify_without_a_pending_login_or_token_signs_nobody_in(client, secret, clock):
     missing = client.post("/auth/mfa/verify", json={"code": clock.code(secret)})
     assert missing.status_code == 400 and missing.get_json()["field"] == "mfa_token"

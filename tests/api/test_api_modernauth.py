@@ -1,7 +1,13 @@
 """modernauth (docs/dialects/modernauth.md) at /v1: every endpoint this dialect serves."""
 
-import pytest
+from datetime import datetime, timedelta
 
+import pytest
+from sqlalchemy import select, update
+
+from app.extensions import db
+from app.models import AuthSession
+from app.models.types import utcnow
 from tests.conftest import DEFAULT_PASSWORD
 
 BASE = "/v1"
@@ -96,6 +102,31 @@ def test_sessions_list_history_and_revoke_all(client, tokens):
     assert revoked.get_json()["revoked_sessions"] == 3
     for t in (tokens, other):
         assert client.get(f"{BASE}/auth/me", headers=bearer(t)).status_code == 401
+
+
+def test_token_use_moves_the_sessions_last_seen_time_at_most_once_a_minute(
+        app, client, tokens):
+    def current_session():
+        listed = client.get(f"{BASE}/sessions", headers=bearer(tokens)).get_json()["sessions"]
+        return next(row for row in listed if row["current"])
+
+    def set_last_seen(ago: timedelta):
+        with app.app_context():
+            db.session.execute(update(AuthSession).values(last_seen_at=utcnow() - ago))
+            db.session.commit()
+
+    set_last_seen(timedelta(hours=2))
+    before = utcnow()
+    assert client.get(f"{BASE}/auth/me", headers=bearer(tokens)).status_code == 200
+    seen = datetime.fromisoformat(current_session()["last_seen_at"])
+    assert seen >= before - timedelta(seconds=1)
+    # Within the minute nothing is written.
+    set_last_seen(timedelta(seconds=20))
+    with app.app_context():
+        stamp = db.session.scalars(select(AuthSession.last_seen_at)).all()
+    assert client.get(f"{BASE}/auth/me", headers=bearer(tokens)).status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(AuthSession.last_seen_at)).all() == stamp
 
 
 def test_change_password_keeps_this_session_only(client, tokens):

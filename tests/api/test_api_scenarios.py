@@ -71,6 +71,20 @@ def test_refresh_replay_is_refused(client, dialect, context):
     assert replay.status_code in (400, 401)
 
 
+def test_refresh_reuse_ends_the_winners_access_token(client, dialect, context):
+    if dialect.refresh is None or dialect.id == "cosmicsync":
+        pytest.skip(f"{dialect.id} has no refresh token to reuse")
+    _, body = signed_in(client, dialect, context)
+    winner = dialect.refresh(client, body, context)
+    assert winner.status_code == 200
+    assert client.get(dialect.me_path, headers=dialect.bearer(winner.get_json())
+                      ).status_code == 200
+    assert dialect.refresh(client, body, context).status_code in (400, 401)
+    # The family is revoked: the access tokens issued with it stop working as well.
+    for tokens in (winner.get_json(), body):
+        assert client.get(dialect.me_path, headers=dialect.bearer(tokens)).status_code == 401
+
+
 def test_logout_ends_the_token_at_once(client, dialect, context):
     if dialect.logout is None:
         pytest.skip(f"{dialect.id} documents no logout")

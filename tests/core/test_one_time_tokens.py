@@ -6,7 +6,7 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from app.core import accounts
 from app.core.context import ClientInfo
@@ -45,6 +45,13 @@ def test_a_token_is_long_random_and_only_its_digest_is_stored(user):
     row = db.session.scalar(select(OneTimeToken))
     assert row.digest == hashlib.sha256(token.encode()).hexdigest()
     assert token not in (row.digest, row.address)
+
+
+def test_the_address_signed_out_code_checks_filter_on_is_indexed(ctx):
+    # The migrated schema, not the models: lookups by address must not scan the table.
+    indexed = [index["column_names"] for index in inspect(db.engine).get_indexes(
+        "one_time_tokens")]
+    assert ["address"] in indexed
 
 
 def test_a_token_works_once(user):

@@ -183,6 +183,33 @@ def test_refresh_rotates_and_reuse_revokes_the_family(client, rp, person):
     assert refresh(rotated["refresh_token"]).get_json()["error"] == "invalid_grant"
 
 
+def test_refresh_reuse_ends_the_access_tokens_of_the_family(client, rp, person):
+    verifier, challenge = pkce_pair()
+    code = follow_to_code(client, rp, challenge, scope="openid offline_access")["code"]
+    first = exchange(client, rp, code, verifier).get_json()
+    auth = (rp["client_id"], rp["client_secret"])
+    winner = client.post("/oauth2/token", data={"grant_type": "refresh_token",
+                                                "refresh_token": first["refresh_token"]},
+                         auth=auth).get_json()
+
+    def userinfo(body):
+        return client.get("/oauth2/userinfo",
+                          headers={"Authorization": f"Bearer {body['access_token']}"})
+
+    def introspect(body):
+        return client.post("/oauth2/introspect", data={"token": body["access_token"]},
+                           auth=auth).get_json()
+
+    assert userinfo(winner).status_code == 200 and introspect(winner)["active"] is True
+    replay = client.post("/oauth2/token", data={"grant_type": "refresh_token",
+                                                "refresh_token": first["refresh_token"]},
+                         auth=auth)
+    assert replay.get_json()["error"] == "invalid_grant"
+    for body in (winner, first):
+        assert userinfo(body).status_code == 401
+        assert introspect(body) == {"active": False}
+
+
 def test_refresh_may_only_narrow_scope(client, rp, person):
     verifier, challenge = pkce_pair()
     code = follow_to_code(client, rp, challenge)["code"]

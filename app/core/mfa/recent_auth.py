@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.core import audit
+from app.core import accounts, audit
 from app.core.context import ClientInfo
-from app.core.errors import InvalidInput, RateLimited, ReauthenticationRequired, WrongPassword
+from app.core.errors import InvalidInput, ReauthenticationRequired, WrongPassword
 from app.core.mfa import amr as amr_values
-from app.core.services import services, setting
+from app.core.services import setting
 from app.models import AuthSession, User
 from app.models.types import utcnow
 
@@ -41,19 +41,17 @@ def mark_fresh(session: AuthSession, amr: list[str]) -> None:
 
 def check_password(user: User, password: object, *, client: ClientInfo | None = None,
                    field: str = "password") -> None:
-    """Re-check the account's password (throttled like logins). Raises InvalidInput when
-    missing, RateLimited when too many tries, WrongPassword when wrong."""
+    """Re-check the account's password (counted per account: accounts.recheck_password).
+    Raises InvalidInput when missing, RateLimited when too many tries, WrongPassword when
+    wrong."""
     if not isinstance(password, str) or not password:
         raise InvalidInput("Password is required.", field=field)
-    retry_after = services().throttle.consume(setting("LOGIN_ACCOUNT_LIMIT"), "reauth",
-                                              str(user.id))
-    if retry_after is not None:
-        raise RateLimited(retry_after=retry_after)
-    if not services().passwords.verify(user.password_hash,
-                                       password[: setting("PASSWORD_MAX_LENGTH")]):
+    try:
+        accounts.recheck_password(user, password, field=field)
+    except WrongPassword:
         audit.record(audit.MFA_FAILED, user_id=user.id, client=client, method="password",
                      reason="wrong_password")
-        raise WrongPassword(field=field)
+        raise
 
 
 def confirm_password(session: AuthSession, password: object, *,

@@ -17,7 +17,7 @@ import pyotp
 import segno
 from sqlalchemy import delete, or_, update
 
-from app.core import audit
+from app.core import audit, upsert
 from app.core.context import ClientInfo
 from app.core.errors import MfaAlreadyEnabled, MfaInvalidCode, MfaNotEnabled, RateLimited
 from app.core.mfa import recent_auth
@@ -83,10 +83,15 @@ def begin_setup(user: User, *, session: AuthSession | None,
         raise MfaAlreadyEnabled()
     secret = pyotp.random_base32()  # 160 bits, as RFC 4226 recommends
     ciphertext = seal(_KEY_PURPOSE, secret.encode(), aad=_aad(user))
-    if factor is None:
-        db.session.add(TotpFactor(user_id=user.id, secret_ciphertext=ciphertext,
-                                  created_at=utcnow()))
-    else:
+    # An insert a concurrent set-up cannot turn into an error; whichever set-up writes
+    # last is the one confirmed.
+    if factor is None and not upsert.insert_or_keep(
+            TotpFactor, {"user_id": user.id, "secret_ciphertext": ciphertext,
+                         "created_at": utcnow()}, conflict=("user_id",)):
+        factor = db.session.get(TotpFactor, user.id, populate_existing=True)
+        if factor.confirmed_at is not None:
+            raise MfaAlreadyEnabled()
+    if factor is not None:
         factor.secret_ciphertext, factor.created_at, factor.last_used_step = (
             ciphertext, utcnow(), None)
     audit.record(audit.MFA_TOTP_SETUP_STARTED, user_id=user.id, client=client)

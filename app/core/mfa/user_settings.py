@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from app.core import upsert
 from app.extensions import db
 from app.models import MfaSettings, User
+from app.models.types import utcnow
 
 
 def find(user: User) -> MfaSettings | None:
@@ -11,8 +13,12 @@ def find(user: User) -> MfaSettings | None:
 
 
 def get_or_create(user: User) -> MfaSettings:
+    """The user's row, created when missing by an insert that a concurrent creation
+    cannot turn into an error."""
     row = find(user)
     if row is None:
-        row = MfaSettings(user_id=user.id, email_enabled=False, preferred_method=None)
-        db.session.add(row)
+        upsert.insert_or_keep(MfaSettings, {"user_id": user.id, "email_enabled": False,
+                                            "preferred_method": None, "updated_at": utcnow()},
+                              conflict=("user_id",))
+        row = find(user)
     return row

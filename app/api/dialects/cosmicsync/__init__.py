@@ -9,10 +9,11 @@ Where the document is silent or unsafe:
   instead, accepted only when we signed it, its session is still live, and it expired
   within TESSERA_API_EXPIRED_TOKEN_GRACE (see api_logins.refresh_with_access_token).
 - Custom data is kept per user and application, but the data endpoints carry no
-  application in the document: they take `application_id` as a query parameter (or, on
-  POST, a body field; both given must agree) and answer 400 naming it when it is absent.
-  Binding it to the token would add no isolation: whoever holds the password can log in
-  under any application_id.
+  application in the document: they default to the application the token's login named
+  (remembered on its session), or to the user's own space for a login that named none
+  (another dialect's). An `application_id` query parameter (or, on POST, a body field;
+  both given must agree) selects another: pinning the token to its application would add
+  no isolation, as whoever holds the password can log in under any application_id.
 - Values are any JSON but null, at most 16 KiB serialized and 32 levels deep; keys match
   [A-Za-z0-9_.-]{1,64}; at most 100 keys per user and application (app.core.app_data).
 - `POST /users/<user_id>/roles` needs an administrator's token; `application_id` there is

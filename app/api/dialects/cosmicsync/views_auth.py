@@ -53,12 +53,14 @@ def register(body: RegisterBody):
                request=LoginBody, response=TokenOut, limit="login",
                raises=PASSWORD_LOGIN)
 def login(body: LoginBody):
-    clients.application(body.application_id)
-    # The document hands out no refresh token (it refreshes with the access token).
+    application = clients.application(body.application_id)
+    # The document hands out no refresh token (it refreshes with the access token). The
+    # session remembers the application: the data calls default to it.
     result = api_logins.password_login(body.email, body.password, dialect=dialect.id,
                                        client=client_info(), with_refresh_token=False,
                                        mfa_methods=api_mfa.CODE_METHODS,
-                                       device_token=body.device_token)
+                                       device_token=body.device_token,
+                                       application_id=application.client_id)
     return login_answer(result)
 
 

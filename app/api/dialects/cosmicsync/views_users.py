@@ -24,12 +24,19 @@ from app.core.errors import InvalidInput
 
 
 def data_application_id(query: ApplicationQuery, from_body: str | None = None) -> str | None:
-    """The application of a data request: the query parameter or the body field."""
+    """The application a data request names: the query parameter or the body field (None:
+    the application of the token's login, see login_application)."""
     from_query = query.application_id
     if from_query is not None and from_body is not None and from_query != from_body:
         raise InvalidInput("application_id differs between the query and the body.",
-                              field="application_id")
+                           field="application_id")
     return from_body if from_body is not None else from_query
+
+
+def login_application(caller: api_logins.Principal) -> str | None:
+    """The application the token's login named; None (the user's own space) for a login
+    that named none, such as another dialect's."""
+    return caller.session.application_id if caller.session is not None else None
 
 
 @dialect.route("/users/me", "GET", summary="Retrieve the user profile", response=ProfileOut,
@@ -52,7 +59,7 @@ def update_profile(caller: api_logins.Principal, body: ProfileBody):
                raises=OWN_ITEM)
 def set_data(caller: api_logins.Principal, body: DataBody, query: ApplicationQuery):
     app_data.set_value(caller.user, data_application_id(query, body.application_id),
-                       body.key, body.value)
+                       body.key, body.value, default=login_application(caller))
     return {"message": "Custom data stored successfully"}
 
 
@@ -60,7 +67,8 @@ def set_data(caller: api_logins.Principal, body: DataBody, query: ApplicationQue
                query=ApplicationQuery, auth=True,
                raises=OWN_ITEM)
 def get_data(key: str, caller: api_logins.Principal, query: ApplicationQuery):
-    return jsonify(app_data.get_value(caller.user, data_application_id(query), key))
+    return jsonify(app_data.get_value(caller.user, data_application_id(query), key,
+                                      default=login_application(caller)))
 
 
 @dialect.route("/users/<user_id>/roles", "POST", summary="Assign a role (admin token)",
