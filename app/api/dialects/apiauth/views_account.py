@@ -18,7 +18,7 @@ from app.api.dialects.apiauth.shapes import (
 )
 from app.api.raises import PASSWORD_LOGIN, SIGN_UP
 from app.core import accounts, api_logins, rbac
-from app.core.errors import TesseraError
+from app.core.errors import Forbidden, TesseraError
 
 SELF_SERVICE_ROLES = ("sub-admin",)
 DEFAULT_ROLE = "sub-admin"
@@ -60,8 +60,9 @@ def me(caller: api_logins.Principal):
     return {"status": "success", "data": {"user": user_out(caller.user)}}
 
 
+# Forbidden: the jwt cookie sent from another site's page (the Origin check).
 @dialect.route("/logout", "POST", summary="Log out (ends the session, clears the cookie)",
-               response=StatusOut, auth=True)
+               response=StatusOut, auth=True, raises=(Forbidden,))
 def logout(caller: api_logins.Principal):
     api_logins.logout(caller, client=client_info())
     response = jsonify({"status": "success"})
