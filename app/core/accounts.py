@@ -265,7 +265,7 @@ def change_password(user: User, *, current_password: object, new_password: objec
                            personal=_personal_words(user.email, user.username))
     if passwords.verify(user.password_hash, new_password):
         raise InvalidInput("The new password must differ from the current one.",
-                              field="new_password")
+                           field="new_password")
     user.password_hash = passwords.hash(new_password)
     user.password_changed_at = utcnow()
     audit.record(audit.PASSWORD_CHANGED, user_id=user.id, session_id=keep_session_id,

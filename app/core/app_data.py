@@ -45,7 +45,7 @@ def register_user(*, application_id: object, email: object, password: object,
 def _key(key: object) -> str:
     if not isinstance(key, str) or not KEY_PATTERN.match(key):
         raise InvalidInput("key must be 1-64 letters, digits, dots, dashes or underscores.",
-                              field="key")
+                           field="key")
     return key
 
 
@@ -68,16 +68,16 @@ def _check_value(value: object) -> None:
         raise InvalidInput("value is required and may not be null.", field="value")
     if _depth(value) > VALUE_MAX_DEPTH:
         raise InvalidInput(f"value may be nested at most {VALUE_MAX_DEPTH} levels deep.",
-                              field="value")
+                           field="value")
     try:
         encoded = json.dumps(value, separators=(",", ":"), ensure_ascii=False,
                              allow_nan=False).encode()
     except (TypeError, ValueError):
         raise InvalidInput("value must be plain JSON (no NaN or Infinity).",
-                              field="value") from None
+                           field="value") from None
     if len(encoded) > VALUE_MAX_BYTES:
         raise InvalidInput(f"value may be at most {VALUE_MAX_BYTES} bytes as JSON.",
-                              field="value")
+                           field="value")
 
 
 def _space(application_id: object, default: str | None) -> str | None:

@@ -139,7 +139,7 @@ def _validate_list(values: Iterable[str], allowed: Iterable[str], field: str) ->
     for value in result:
         if value not in allowed:
             raise InvalidInput(f"Unsupported value {value!r}; expected one of "
-                                  + ", ".join(allowed) + ".", field=field)
+                               + ", ".join(allowed) + ".", field=field)
     return result
 
 
@@ -153,6 +153,15 @@ def _validate_jwks(jwks: object) -> dict:
     if any(key.is_private for key in key_set):
         raise InvalidInput("jwks must hold public keys only.", field="jwks")
     return jwks
+
+
+def new_client_id() -> str:
+    """144 random bits, URL-safe. Never starting with "-": an id is typed after commands
+    (`tessera clients show ID`), where a leading dash reads as an option."""
+    while True:
+        client_id = secrets.token_urlsafe(18)
+        if not client_id.startswith("-"):
+            return client_id
 
 
 def create_client(name: str, redirect_uris: Iterable[str],
@@ -176,14 +185,14 @@ def create_client(name: str, redirect_uris: Iterable[str],
         raise InvalidInput("At least one grant type is required.", field="grant_type")
     if "authorization_code" in grants and not redirect_uris:
         raise InvalidInput("The authorization_code grant needs a redirect URI.",
-                              field="redirect_uri")
+                           field="redirect_uri")
     method = auth_method or ("none" if public else "client_secret_basic")
     _validate_list([method], AUTH_METHODS, "auth_method")
     if public and method != "none":
         raise InvalidInput("A public client authenticates with 'none'.", field="auth_method")
     if method == "none" and "client_credentials" in grants:
         raise InvalidInput("A public client cannot use client_credentials.",
-                              field="grant_type")
+                           field="grant_type")
     if method == "private_key_jwt":
         jwks = _validate_jwks(jwks)
     elif jwks is not None:
@@ -193,7 +202,7 @@ def create_client(name: str, redirect_uris: Iterable[str],
 
     secret = secrets.token_urlsafe(32) if method in SECRET_METHODS else None
     client = OAuthClient(
-        client_id=secrets.token_urlsafe(18),
+        client_id=new_client_id(),
         secret_digest=_secret_digest(secret) if secret else None,
         name=name.strip(),
         redirect_uris=redirect_uris,
@@ -257,7 +266,7 @@ def rotate_secret(client_id: str) -> str:
     client = _require(client_id)
     if client.token_endpoint_auth_method not in SECRET_METHODS:
         raise InvalidInput("This client does not authenticate with a secret.",
-                              field="client_id")
+                           field="client_id")
     secret = secrets.token_urlsafe(32)
     client.secret_digest = _secret_digest(secret)
     _keep_secret_for_assertions(client, secret)

@@ -252,3 +252,11 @@ def test_client_credentials_clients_need_no_redirect_uri(app):
     assert secret
     with app.app_context():
         assert load(app, client_id).response_types == []
+
+
+def test_a_client_id_never_starts_with_a_dash_so_commands_can_take_it():
+    from app.core.clients import new_client_id
+
+    ids = {new_client_id() for _ in range(2000)}
+    assert len(ids) == 2000
+    assert not any(client_id.startswith("-") for client_id in ids)

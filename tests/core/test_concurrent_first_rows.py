@@ -14,7 +14,6 @@ from app.core import accounts, consents, rbac
 from app.core.mfa import user_settings
 from app.extensions import db
 from app.models import Consent, MfaSettings, UserRole
-from tests.conftest import IN_CI
 from tests.support.flow import make_client
 
 PARALLEL = 4
@@ -23,8 +22,8 @@ PARALLEL = 4
 @pytest.fixture
 def instances(database, app_factory):
     if database.kind != "postgresql":
-        if IN_CI:
-            pytest.fail("TESSERA_TEST_DATABASE_URL must name PostgreSQL under CI")
+        # CI's SQLite pass skips it; its PostgreSQL pass runs it (a named database that is
+        # down fails the run in conftest).
         pytest.skip("needs PostgreSQL (TESSERA_TEST_DATABASE_URL): SQLite serializes writers")
     return [app_factory() for _ in range(PARALLEL)]
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models import Consent
-from tests.conftest import IN_CI, login
+from tests.conftest import login
 from tests.support.flow import REDIRECT_URI, authorize_params, make_client
 from tests.support.pkce import pkce_pair
 
@@ -18,8 +18,8 @@ PARALLEL = 24
 @pytest.fixture
 def on_postgresql(database):
     if database.kind != "postgresql":
-        if IN_CI:
-            pytest.fail("TESSERA_TEST_DATABASE_URL must name PostgreSQL under CI")
+        # CI's SQLite pass skips it; its PostgreSQL pass runs it (a named database that is
+        # down fails the run in conftest).
         pytest.skip("needs PostgreSQL (TESSERA_TEST_DATABASE_URL): SQLite serializes writers")
 
 

@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 from app.core import keys
 from app.extensions import csrf, db
 from app.models import Role
-from tests.conftest import DEFAULT_PASSWORD, IN_CI
+from tests.conftest import DEFAULT_PASSWORD
 from tests.support.csrf import csrf_from
 from tests.support.tcp_proxy import TcpProxy
 
@@ -46,8 +46,8 @@ DIALECT_LOGINS = {
 @pytest.fixture
 def proxy(database):
     if database.kind != "postgresql":
-        if IN_CI:
-            pytest.fail("TESSERA_TEST_DATABASE_URL must name a PostgreSQL under CI=true")
+        # CI's SQLite pass skips it; its PostgreSQL pass runs it (a named database that is
+        # down fails the run in conftest).
         pytest.skip("needs PostgreSQL (TESSERA_TEST_DATABASE_URL)")
     url = make_url(database.url)
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432)

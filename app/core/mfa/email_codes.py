@@ -38,7 +38,7 @@ def enable(user: User, *, session: AuthSession | None, client: ClientInfo | None
     recent_auth.require(session, user)
     if not user.email_verified:
         raise InvalidInput("Verify your email address before using it for sign-in codes.",
-                              field="email")
+                           field="email")
     row = user_settings.get_or_create(user)
     if row.email_enabled:
         raise MfaAlreadyEnabled()

@@ -36,7 +36,7 @@ def verify(user: User, method: object, value: object, *,
         earned = passkeys.verify_authentication(value, user=user, client=client).amr
     else:
         raise InvalidInput("Unknown second-factor method; expected one of "
-                              + ", ".join(METHODS) + ".", field="method")
+                           + ", ".join(METHODS) + ".", field="method")
     details = {"remaining": recovery_codes.remaining(user)} if method == RECOVERY_CODE else {}
     audit.record(audit.MFA_VERIFIED, user_id=user.id, client=client, method=method, **details)
     return earned

@@ -91,7 +91,7 @@ def credential_from_body(body: object) -> dict:
         body = _parsed(body["credential"])
     if not isinstance(body, dict) or not isinstance(body.get("id"), str):
         raise InvalidInput("A WebAuthn credential (credential.toJSON()) is required.",
-                              field="credential")
+                           field="credential")
     return body
 
 
