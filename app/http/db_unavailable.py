@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import time
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app
 from sqlalchemy import exc
 from werkzeug.exceptions import InternalServerError
 
 from app.core.db_outage import outage
 from app.extensions import db
 from app.http import session_cookie, transaction
-from app.http.errors import error_response
+from app.http.errors import http_error, unavailable, unexpected_error
 
 RETRY_AFTER_SECONDS = 5
-CODE = "temporarily_unavailable"  # RFC 6749 §4.1.2.1's name for this condition
 MESSAGE = ("Tessera cannot reach its database right now. "
            "Please try again in a few seconds.")
 # An outage fails every request; operators need one line about it, not thousands.
@@ -39,7 +38,7 @@ def register(app: Flask) -> None:
 
 def _database_error(error: exc.SQLAlchemyError) -> Response:
     if outage(error) is None:
-        return _bug(error)
+        return unexpected_error(error)
     return _unavailable(error)
 
 
@@ -47,8 +46,7 @@ def _internal_error(error: InternalServerError) -> Response:
     original = error.original_exception
     if original is not None and outage(original) is not None:
         return _unavailable(original)
-    transaction.abandon()
-    return error_response(500)
+    return http_error(error)
 
 
 def _unavailable(error: BaseException) -> Response:
@@ -56,8 +54,7 @@ def _unavailable(error: BaseException) -> Response:
     _log_once(error)
     # The page's template asks who is signed in: without a database, nobody is.
     session_cookie.leave_unresolved()
-    return error_response(503, MESSAGE, code=CODE,
-                          headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return unavailable(MESSAGE, retry_after=RETRY_AFTER_SECONDS)
 
 
 def served_from_memory(error: BaseException) -> None:
@@ -65,12 +62,6 @@ def served_from_memory(error: BaseException) -> None:
     connection and log the outage like any other."""
     _release_connection()
     _log_once(error)
-
-
-def _bug(_error: Exception) -> Response:
-    transaction.abandon()
-    current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
-    return error_response(500)
 
 
 def _release_connection() -> None:

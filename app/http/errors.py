@@ -57,11 +57,21 @@ def error_response(status: int, message: str | None = None, code: str | None = N
                                     header_rules.keep_retry_after(headers or {}))
 
 
+# RFC 6749 §4.1.2.1's name for a server that cannot answer for now.
+UNAVAILABLE = "temporarily_unavailable"
+
+
+def unavailable(message: str, *, retry_after: int, code: str = UNAVAILABLE) -> Response:
+    """A 503 telling the client when to try again: a dependency is down (the database,
+    Redis) or the server is too busy to answer in time."""
+    return error_response(503, message, code=code, headers={"Retry-After": str(retry_after)})
+
+
 def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(TesseraError, _core_error)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(Exception, unexpected_error)
 
 
 def _csrf_error(_error: CSRFError) -> Response:
@@ -75,7 +85,7 @@ def _core_error(error: TesseraError) -> Response:
         error, header_rules.keep_retry_after(header_rules.error_headers(error)))
 
 
-def _http_error(error: HTTPException) -> Response:
+def http_error(error: HTTPException) -> Response:
     transaction.abandon()
     status = error.code or 500
     description = None if status >= 500 else _custom_description(error)
@@ -87,7 +97,7 @@ def _custom_description(error: HTTPException) -> str | None:
     return None if error.description == type(error).description else error.description
 
 
-def _unexpected_error(_error: Exception) -> Response:
+def unexpected_error(_error: Exception) -> Response:
     transaction.abandon()
     # Logged with its traceback for operators; the client sees a plain answer.
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path)

@@ -33,13 +33,12 @@ import redis
 from flask import Flask, current_app, g
 
 from app.http import transaction
-from app.http.errors import error_response
+from app.http.errors import unavailable
 
 EXTENSION = "tessera.redis_outage"
 PROBE_INTERVAL = 1.0  # seconds between PINGs while Redis is down
-RETRY_AFTER = "5"  # seconds: a restart of Redis usually takes about this long
+RETRY_AFTER = 5  # seconds: a restart of Redis usually takes about this long
 MESSAGE = "This service is briefly unavailable. Try again in a few seconds."
-CODE = "temporarily_unavailable"
 
 
 class RedisOutage:
@@ -119,7 +118,7 @@ def _redis_error(error: redis.RedisError):
     outage = _outage()
     if outage is not None:
         outage.failed(error)
-    return error_response(503, MESSAGE, code=CODE, headers={"Retry-After": RETRY_AFTER})
+    return unavailable(MESSAGE, retry_after=RETRY_AFTER)
 
 
 def redis_down() -> bool:

@@ -26,8 +26,8 @@ def load_current_session() -> AuthSession | None:
 
 
 def leave_unresolved() -> None:
-    """The cookie could not be resolved (the database is unavailable): answer as signed
-    out without asking again, and leave the browser's cookie as it is."""
+    """Answer as signed out without looking the cookie up (the database is unavailable, or
+    the request is being shed), and leave the browser's cookie as it is."""
     g.auth_session = None
     g.pop("session_cookie_action", None)
 

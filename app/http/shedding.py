@@ -27,10 +27,10 @@ import math
 import threading
 import time
 
-from flask import Flask, g, request
+from flask import Flask, request
 
-from app.extensions import login_manager
-from app.http.errors import error_response
+from app.http import session_cookie
+from app.http.errors import unavailable
 
 # time.monotonic() when gunicorn queued the request for a thread, and how many requests
 # were waiting ahead of it in its worker: set by `stamp_arrivals`.
@@ -46,7 +46,7 @@ def register(app: Flask) -> None:
     if not budget and not max_depth:
         return
     trust_header = app.config["TRUST_PROXY_HOPS"] > 0
-    retry_after = str(max(1, math.ceil(budget)))
+    retry_after = max(1, math.ceil(budget))
 
     def shed_if_late():
         environ = request.environ
@@ -55,9 +55,9 @@ def register(app: Flask) -> None:
         if ((budget and waited is not None and waited > budget)
                 or (max_depth and depth is not None and depth > max_depth)):
             # The themed page asks who is signed in; a shed answer must not look it up in
-            # the database, so it is shown signed out (flask-login's per-request slot).
-            g._login_user = login_manager.anonymous_user()
-            return error_response(503, MESSAGE, code=CODE, headers={"Retry-After": retry_after})
+            # the database, so it is shown signed out.
+            session_cookie.leave_unresolved()
+            return unavailable(MESSAGE, retry_after=retry_after, code=CODE)
         return None
 
     # First of all before-request hooks: a shed request must cost nothing (no CSRF check,
