@@ -13,8 +13,9 @@ from pydantic import BaseModel, ConfigDict
 from pydantic import ValidationError as SchemaError
 from werkzeug.exceptions import UnsupportedMediaType
 
-from app.core import api_logins, json_input
+from app.core import api_logins
 from app.core.errors import InvalidInput
+from app.http import json_body
 from app.http.client import client_info
 
 MAX_BODY_BYTES = 64 * 1024
@@ -55,7 +56,7 @@ def read_json(model: type[Model], *, optional: bool = False) -> Model:
             return model.model_validate({})
         raise InvalidInput("A JSON body is required.", field="body")
     try:
-        data = json_input.loads(raw)
+        data = json_body.parsed()
     except ValueError:
         raise InvalidInput("The request body is not valid JSON.", field="body") from None
     if not isinstance(data, dict):
@@ -86,7 +87,7 @@ def email_in_body() -> str:
     """Rate-limit key: the email address in the JSON body (lower-cased), so a limit "per
     email" counts requests for one address from anywhere; the client's IP without one."""
     try:
-        data = json_input.loads(request.get_data(cache=True) or b"null")
+        data = json_body.parsed()
     except ValueError:
         data = None
     email = data.get("email") if isinstance(data, dict) else None

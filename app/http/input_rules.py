@@ -21,9 +21,9 @@ from collections.abc import Callable
 
 from flask import Flask, current_app, request
 
-from app.core import json_input
 from app.core.control_characters import first_unclean, is_clean, is_clean_header, shown
 from app.core.errors import InvalidInput
+from app.http import json_body
 
 OPT_OUT = "tessera_checks_own_parameters"
 MESSAGE = "contains a control character, which is not allowed."
@@ -78,7 +78,7 @@ def unclean_field(*, parameters: bool = True) -> str | None:
                 return "authorization"
     if raw and request.is_json:
         try:
-            body = json_input.loads(raw)
+            body = json_body.parsed()
         except ValueError:
             return None  # malformed: the view that reads it says so
         path = first_unclean(body)

@@ -15,7 +15,6 @@ from flask import Blueprint, flash, jsonify, request, session, url_for
 from flask_login import current_user
 
 from app.core import acr as acr_levels
-from app.core import json_input
 from app.core.errors import (
     InvalidInput,
     MfaChallengeInvalid,
@@ -24,7 +23,7 @@ from app.core.errors import (
 )
 from app.core.mfa import factors, passkeys
 from app.core.mfa import login as mfa_login
-from app.http import session_cookie
+from app.http import json_body, session_cookie
 from app.http.client import client_info
 from app.http.transaction import settle
 from app.web import signin
@@ -40,7 +39,7 @@ RATE_LIMIT = "60 per minute"  # per IP, over all of /webauthn (applied in create
 def _body() -> dict:
     # Not request.get_json(silent=True): it lets a deeply nested body's RecursionError out.
     try:
-        body = json_input.loads(request.get_data(cache=True)) if request.is_json else None
+        body = json_body.parsed() if request.is_json else None
     except ValueError:
         body = None
     if not isinstance(body, dict):
